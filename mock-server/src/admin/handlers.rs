@@ -1,0 +1,156 @@
+//! Admin handlers, one per route; each answers with owned data taken from the store.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use serde_json::{Value, json};
+
+use super::{AdminAccess, AdminQuery};
+use crate::body::{BodyRules, RawBody};
+use crate::config::ConfigDoc;
+use crate::error::{ApiError, ErrorCode};
+use crate::extract::{PathParam, QueryParams};
+use crate::store::{Customer, DropEntry, Event, JournalEntry, StateDoc, Store};
+
+type Query = QueryParams<AdminQuery>;
+
+/// `GET /__admin/health`.
+pub(crate) async fn admin_health(_: AdminAccess) -> Json<Value> {
+    Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+}
+
+/// `GET /__admin/customers`: all customers, sorted by source_id.
+pub(crate) async fn admin_customers(
+    _: AdminAccess,
+    State(store): State<Arc<Store>>,
+    QueryParams(q): Query,
+) -> Result<Json<Vec<Customer>>, ApiError> {
+    store.customers(q.app.as_deref()).map(Json)
+}
+
+/// `GET /__admin/customers/{source_id}`.
+pub(crate) async fn admin_customer(
+    _: AdminAccess,
+    State(store): State<Arc<Store>>,
+    QueryParams(q): Query,
+    PathParam(source_id): PathParam,
+) -> Result<Json<Customer>, ApiError> {
+    store
+        .customer(q.app.as_deref(), &source_id)?
+        .map(Json)
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::CustomerNotFound,
+                format!("no customer has the source_id {source_id:?}"),
+            )
+            .with_details(json!({ "source_id": source_id }))
+        })
+}
+
+/// `GET /__admin/events[?source_id=]`: events in arrival order.
+pub(crate) async fn admin_events(
+    _: AdminAccess,
+    State(store): State<Arc<Store>>,
+    QueryParams(q): Query,
+) -> Result<Json<Vec<Event>>, ApiError> {
+    store
+        .with_app(q.app.as_deref(), |app| app.events(q.source_id.as_deref()))
+        .map(Json)
+}
+
+/// `GET /__admin/drops`: the drop log in arrival order.
+pub(crate) async fn admin_drops(
+    _: AdminAccess,
+    State(store): State<Arc<Store>>,
+    QueryParams(q): Query,
+) -> Result<Json<Vec<DropEntry>>, ApiError> {
+    store.drops(q.app.as_deref()).map(Json)
+}
+
+/// `GET /__admin/deliveries`: the front-door delivery log in arrival order.
+pub(crate) async fn admin_deliveries(
+    _: AdminAccess,
+    State(store): State<Arc<Store>>,
+    QueryParams(q): Query,
+) -> Result<Json<Vec<Value>>, ApiError> {
+    store
+        .with_app(q.app.as_deref(), |app| app.deliveries())
+        .map(Json)
+}
+
+/// `GET /__admin/requests[?app=]`: the journal, newest last; `?app=` keeps one application's.
+pub(crate) async fn admin_requests(
+    _: AdminAccess,
+    State(store): State<Arc<Store>>,
+    QueryParams(q): Query,
+) -> Result<Json<Vec<JournalEntry>>, ApiError> {
+    if let Some(app) = q.app.as_deref() {
+        store.with_app(Some(app), |_| ())?;
+    }
+    Ok(Json(store.journal().entries(q.app.as_deref())))
+}
+
+/// `GET /__admin/unknown-sources`: front-door messages for write keys no application owns.
+pub(crate) async fn admin_unknown_sources(
+    _: AdminAccess,
+    State(store): State<Arc<Store>>,
+) -> Json<Vec<Value>> {
+    Json(store.unknown_sources())
+}
+
+/// `POST /__admin/reset[?all=true]`: empty one application, or all of them.
+pub(crate) async fn admin_reset(
+    _: AdminAccess,
+    State(store): State<Arc<Store>>,
+    QueryParams(q): Query,
+) -> Result<Json<Value>, ApiError> {
+    store.reset(q.app.as_deref(), q.all)?;
+    Ok(Json(json!({ "status": "ok" })))
+}
+
+/// `GET /__admin/config[?secrets=true]`.
+pub(crate) async fn admin_config_get(
+    _: AdminAccess,
+    State(store): State<Arc<Store>>,
+    QueryParams(q): Query,
+) -> Json<Value> {
+    Json(store.config_doc(q.secrets))
+}
+
+/// `PUT /__admin/config`: replace the applications and their settings.
+pub(crate) async fn admin_config_put(
+    _: AdminAccess,
+    State(store): State<Arc<Store>>,
+    body: RawBody,
+) -> Result<Json<Value>, ApiError> {
+    let doc = body.json_object(BodyRules::API)?;
+    let doc: ConfigDoc = serde_json::from_value(Value::Object(doc)).map_err(|e| {
+        ApiError::new(ErrorCode::InvalidConfig, format!("the config is not valid: {e}"))
+    })?;
+    store.put_config(doc)?;
+    Ok(Json(store.config_doc(false)))
+}
+
+/// `GET /__admin/state[?secrets=true]`: config and data as one document.
+pub(crate) async fn admin_state_get(
+    _: AdminAccess,
+    State(store): State<Arc<Store>>,
+    QueryParams(q): Query,
+) -> Json<StateDoc> {
+    Json(store.export(q.secrets))
+}
+
+/// `PUT /__admin/state`: replace the whole state at once.
+pub(crate) async fn admin_state_put(
+    _: AdminAccess,
+    State(store): State<Arc<Store>>,
+    body: RawBody,
+) -> Result<Json<Value>, ApiError> {
+    let doc = body.json_object(BodyRules::STATE)?;
+    let doc: StateDoc = serde_json::from_value(Value::Object(doc)).map_err(|e| {
+        ApiError::new(ErrorCode::InvalidState, format!("the state document is not valid: {e}"))
+    })?;
+    store.import(doc)?;
+    Ok(Json(json!({ "status": "ok" })))
+}

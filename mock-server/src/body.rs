@@ -1,0 +1,359 @@
+//! Reading JSON request bodies the way the contract says, for all three doors.
+//!
+//! The checks run in the contract's order: media type and encoding (`415`), size of the decoded
+//! body (`413`, or the caller's own error for the front door), then JSON (`INVALID_JSON`) and
+//! shape (`INVALID_BODY`). A leading UTF-8 byte-order mark is skipped; duplicate keys keep the
+//! last value (what `serde_json` does when it builds a map).
+
+use std::io::Read;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderMap, header};
+use flate2::read::GzDecoder;
+use serde_json::{Map, Value, json};
+
+use crate::error::{ApiError, ErrorCode};
+
+/// One mebibyte: the decoded-body limit of the Rehook API and the admin API.
+pub const API_BODY_LIMIT: usize = 1024 * 1024;
+/// The decoded-body limit of `PUT /__admin/state`.
+pub const STATE_BODY_LIMIT: usize = 256 * 1024 * 1024;
+
+/// How a door reads its bodies.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyRules {
+    /// The largest decoded body accepted, in bytes.
+    pub limit: usize,
+    /// The error a body over `limit` gets.
+    pub too_large: ErrorCode,
+    /// Whether `text/plain` counts as JSON (browser SDKs send it to the front door).
+    pub allow_text_plain: bool,
+}
+
+impl BodyRules {
+    /// Rehook API and admin API: JSON only, 1 MiB.
+    pub const API: BodyRules = BodyRules {
+        limit: API_BODY_LIMIT,
+        too_large: ErrorCode::PayloadTooLarge,
+        allow_text_plain: false,
+    };
+    /// `PUT /__admin/state`: JSON only, 256 MiB.
+    pub const STATE: BodyRules = BodyRules {
+        limit: STATE_BODY_LIMIT,
+        too_large: ErrorCode::PayloadTooLarge,
+        allow_text_plain: false,
+    };
+}
+
+/// The raw bytes of a request body with the headers that say how to read them.
+///
+/// Extracting it never fails on content: every rule is applied by [`RawBody::json_object`],
+/// after the handler has checked what the contract checks first (the route and the auth).
+#[derive(Debug)]
+pub struct RawBody {
+    headers: HeaderMap,
+    bytes: Result<Bytes, usize>,
+}
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        let overflow = parts.extensions.get::<BodyOverflow>().map(|o| o.0);
+        let bytes = match overflow {
+            Some(read) => Err(read),
+            None => Ok(axum::body::to_bytes(body, usize::MAX).await.map_err(|e| {
+                ApiError::new(
+                    ErrorCode::BadRequest,
+                    format!("the request body could not be read: {e}"),
+                )
+            })?),
+        };
+        Ok(RawBody {
+            headers: parts.headers,
+            bytes,
+        })
+    }
+}
+
+/// Marks a request whose body was larger than the request middleware buffers.
+///
+/// The middleware does not answer `413` itself, so a too-large body to an unknown path is
+/// still a `404` and one without credentials still a `401`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BodyOverflow(pub usize);
+
+impl RawBody {
+    /// Build from parts, for callers that already hold the bytes.
+    pub fn new(headers: HeaderMap, bytes: Bytes) -> Self {
+        Self {
+            headers,
+            bytes: Ok(bytes),
+        }
+    }
+
+    /// Decode, check and parse the body as a JSON object.
+    pub fn json_object(&self, rules: BodyRules) -> Result<Map<String, Value>, ApiError> {
+        match self.json_value(rules)? {
+            Value::Object(map) => Ok(map),
+            other => Err(not_an_object(&other)),
+        }
+    }
+
+    /// Decode, check and parse the body as any JSON value (the front door checks shapes itself).
+    pub fn json_value(&self, rules: BodyRules) -> Result<Value, ApiError> {
+        check_media_type(&self.headers, rules.allow_text_plain)?;
+        let gzip = check_encoding(&self.headers)?;
+        let raw = match &self.bytes {
+            Ok(bytes) => bytes,
+            Err(read) => return Err(too_large(rules, *read)),
+        };
+        let decoded;
+        let bytes: &[u8] = if gzip {
+            decoded = gunzip(raw, rules)?;
+            &decoded
+        } else {
+            if raw.len() > rules.limit {
+                return Err(too_large(rules, raw.len()));
+            }
+            raw
+        };
+        parse_json(bytes)
+    }
+
+    /// The request headers that came with the body.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+}
+
+fn not_an_object(value: &Value) -> ApiError {
+    let kind = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    };
+    ApiError::new(
+        ErrorCode::InvalidBody,
+        format!("the request body must be a JSON object, got {kind}"),
+    )
+}
+
+fn too_large(rules: BodyRules, size: usize) -> ApiError {
+    ApiError::new(
+        rules.too_large,
+        format!(
+            "the request body is larger than the limit of {} bytes",
+            rules.limit
+        ),
+    )
+    .with_details(json!({ "limit_bytes": rules.limit, "received_bytes_at_least": size }))
+}
+
+fn check_media_type(headers: &HeaderMap, allow_text_plain: bool) -> Result<(), ApiError> {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let text = value.to_str().unwrap_or("");
+    let essence = text.split(';').next().unwrap_or("").trim();
+    let ok = essence.eq_ignore_ascii_case("application/json")
+        || (allow_text_plain && essence.eq_ignore_ascii_case("text/plain"));
+    if ok {
+        Ok(())
+    } else {
+        let accepted = if allow_text_plain {
+            "application/json or text/plain"
+        } else {
+            "application/json"
+        };
+        Err(ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            format!("Content-Type {text:?} is not supported; send {accepted}"),
+        )
+        .with_details(json!({ "content_type": text })))
+    }
+}
+
+/// `Ok(true)` for gzip, `Ok(false)` for no encoding or `identity`.
+fn check_encoding(headers: &HeaderMap) -> Result<bool, ApiError> {
+    let mut gzip = false;
+    for value in headers.get_all(header::CONTENT_ENCODING) {
+        let text = value.to_str().unwrap_or("");
+        for coding in text.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+            if coding.eq_ignore_ascii_case("gzip") {
+                if gzip {
+                    return Err(unsupported_encoding(text));
+                }
+                gzip = true;
+            } else if !coding.eq_ignore_ascii_case("identity") {
+                return Err(unsupported_encoding(text));
+            }
+        }
+    }
+    Ok(gzip)
+}
+
+fn unsupported_encoding(text: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::UnsupportedEncoding,
+        format!("Content-Encoding {text:?} is not supported; send gzip or no encoding"),
+    )
+    .with_details(json!({ "content_encoding": text }))
+}
+
+fn gunzip(raw: &[u8], rules: BodyRules) -> Result<Vec<u8>, ApiError> {
+    let mut out = Vec::new();
+    let mut decoder = GzDecoder::new(raw).take(rules.limit as u64 + 1);
+    decoder.read_to_end(&mut out).map_err(|e| {
+        ApiError::new(
+            ErrorCode::InvalidBody,
+            format!("the gzip-encoded request body could not be decoded: {e}"),
+        )
+    })?;
+    if out.len() > rules.limit {
+        return Err(too_large(rules, out.len()));
+    }
+    Ok(out)
+}
+
+/// Parse bytes as JSON: BOM skipped, blank body refused as `INVALID_BODY`.
+pub fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::new(
+            ErrorCode::InvalidBody,
+            "the request body is empty; send a JSON object",
+        ));
+    }
+    serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::new(
+            ErrorCode::InvalidJson,
+            format!("the request body is not valid JSON: {e}"),
+        )
+        .with_details(json!({ "line": e.line(), "column": e.column() }))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn body(content_type: Option<&str>, bytes: &'static [u8]) -> RawBody {
+        let mut headers = HeaderMap::new();
+        if let Some(ct) = content_type {
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(ct).unwrap());
+        }
+        RawBody::new(headers, Bytes::from_static(bytes))
+    }
+
+    fn code(result: Result<Map<String, Value>, ApiError>) -> ErrorCode {
+        result.unwrap_err().code
+    }
+
+    #[test]
+    fn media_type_is_matched_in_any_case_with_parameters() {
+        let b = body(Some("Application/JSON; charset=UTF-8"), b"{\"a\":1}");
+        assert_eq!(b.json_object(BodyRules::API).unwrap()["a"], json!(1));
+        let b = body(None, b"{}");
+        assert!(b.json_object(BodyRules::API).unwrap().is_empty());
+    }
+
+    #[test]
+    fn text_plain_is_only_for_the_front_door() {
+        let b = body(Some("text/plain"), b"{}");
+        assert_eq!(
+            code(b.json_object(BodyRules::API)),
+            ErrorCode::UnsupportedMediaType
+        );
+        let front = BodyRules {
+            allow_text_plain: true,
+            ..BodyRules::API
+        };
+        assert!(b.json_object(front).is_ok());
+    }
+
+    #[test]
+    fn bom_is_skipped_and_last_duplicate_key_wins() {
+        let b = body(None, b"\xEF\xBB\xBF{\"k\":1,\"k\":2}");
+        assert_eq!(b.json_object(BodyRules::API).unwrap()["k"], json!(2));
+    }
+
+    #[test]
+    fn shapes_and_syntax_get_their_own_codes() {
+        for (bytes, expected) in [
+            (&b""[..], ErrorCode::InvalidBody),
+            (b"  \n", ErrorCode::InvalidBody),
+            (b"null", ErrorCode::InvalidBody),
+            (b"[]", ErrorCode::InvalidBody),
+            (b"\"x\"", ErrorCode::InvalidBody),
+            (b"{", ErrorCode::InvalidJson),
+            (b"{\"a\": NaN}", ErrorCode::InvalidJson),
+            (b"{\"a\": Infinity}", ErrorCode::InvalidJson),
+            (b"{\"a\": 1e400}", ErrorCode::InvalidJson),
+        ] {
+            let b = RawBody::new(HeaderMap::new(), Bytes::from_static(bytes));
+            assert_eq!(
+                code(b.json_object(BodyRules::API)),
+                expected,
+                "{:?}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+    }
+
+    #[test]
+    fn nesting_deeper_than_128_is_invalid_json() {
+        let deep = |n: usize| format!("{{\"a\":{}{}}}", "[".repeat(n), "]".repeat(n));
+        let ok = RawBody::new(HeaderMap::new(), Bytes::from(deep(100)));
+        assert!(ok.json_object(BodyRules::API).is_ok());
+        let too_deep = RawBody::new(HeaderMap::new(), Bytes::from(deep(200)));
+        assert_eq!(
+            code(too_deep.json_object(BodyRules::API)),
+            ErrorCode::InvalidJson
+        );
+    }
+
+    #[test]
+    fn encodings() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
+        let b = RawBody::new(headers.clone(), Bytes::from_static(b"{}"));
+        assert_eq!(
+            code(b.json_object(BodyRules::API)),
+            ErrorCode::UnsupportedEncoding
+        );
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        let corrupt = RawBody::new(headers.clone(), Bytes::from_static(b"not gzip"));
+        assert_eq!(
+            code(corrupt.json_object(BodyRules::API)),
+            ErrorCode::InvalidBody
+        );
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut encoder, b"{\"z\":true}").unwrap();
+        let gz = RawBody::new(headers, Bytes::from(encoder.finish().unwrap()));
+        assert_eq!(gz.json_object(BodyRules::API).unwrap()["z"], json!(true));
+    }
+
+    #[test]
+    fn the_limit_applies_to_the_decoded_body() {
+        let small = BodyRules {
+            limit: 16,
+            ..BodyRules::API
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        let big = format!("{{\"a\":\"{}\"}}", "x".repeat(1000));
+        std::io::Write::write_all(&mut encoder, big.as_bytes()).unwrap();
+        let compressed = encoder.finish().unwrap();
+        assert!(compressed.len() < 1000);
+        let gz = RawBody::new(headers, Bytes::from(compressed));
+        assert_eq!(code(gz.json_object(small)), ErrorCode::PayloadTooLarge);
+    }
+}

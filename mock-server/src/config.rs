@@ -1,0 +1,479 @@
+//! Applications, their settings, and the server-wide settings, from flags, env vars or a file.
+//!
+//! One [`Config`] describes a whole server: its applications (tenants) in order, the first one
+//! being the default, plus the seed, the admin token and the journal size. The binary builds it
+//! from [`Cli`]; tests build it with [`crate::MockRehookBuilder`].
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::error::{ApiError, ErrorCode};
+
+/// Default API key of the default application.
+pub const DEFAULT_API_KEY: &str = "rk_test_key";
+/// Default API secret of the default application.
+pub const DEFAULT_API_SECRET: &str = "rk_test_secret";
+/// Default Segment write key of the default application.
+pub const DEFAULT_WRITE_KEY: &str = "wk_test";
+/// Default base of every `referral_link`.
+pub const DEFAULT_REFERRAL_LINK_BASE: &str = "https://rehook.test/r";
+/// Default size of the server-wide request journal.
+pub const DEFAULT_JOURNAL_CAPACITY: usize = 10_000;
+
+/// What happens to a call refused by a business rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum DropMode {
+    /// Answer with the rule's 4xx error (the default).
+    #[default]
+    Reject,
+    /// Answer `200 {"status": "dropped", "reason": CODE}`.
+    Accept,
+}
+
+/// One application (tenant): a key/secret pair and the settings that shape its rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppConfig {
+    /// The Basic-auth user name of the Rehook API.
+    pub api_key: String,
+    /// The Basic-auth password of the Rehook API.
+    pub api_secret: String,
+    /// Segment write keys whose front-door traffic lands in this application.
+    pub write_keys: Vec<String>,
+    /// Event names that convert a referral.
+    pub conversion_events: Vec<String>,
+    /// How business-rule refusals are answered.
+    pub drop_mode: DropMode,
+    /// The base that `referral_link` is built on (`<base>/<code>`).
+    pub referral_link_base: String,
+}
+
+impl AppConfig {
+    /// An application with the given credentials and default settings (no write keys).
+    pub fn new(api_key: impl Into<String>, api_secret: impl Into<String>) -> Self {
+        Self {
+            api_key: api_key.into(),
+            api_secret: api_secret.into(),
+            write_keys: Vec::new(),
+            conversion_events: vec!["signup".to_owned()],
+            drop_mode: DropMode::Reject,
+            referral_link_base: DEFAULT_REFERRAL_LINK_BASE.to_owned(),
+        }
+    }
+
+    /// The default application: `rk_test_key` / `rk_test_secret`, write key `wk_test`.
+    pub fn default_app() -> Self {
+        let mut app = Self::new(DEFAULT_API_KEY, DEFAULT_API_SECRET);
+        app.write_keys.push(DEFAULT_WRITE_KEY.to_owned());
+        app
+    }
+
+    /// Whether `event_name` converts a referral in this application.
+    pub fn is_conversion(&self, event_name: &str) -> bool {
+        self.conversion_events.iter().any(|e| e == event_name)
+    }
+
+    /// The document shape of `GET /__admin/config`; the secret only when asked for.
+    pub fn to_json(&self, secrets: bool) -> Value {
+        let mut doc = json!({
+            "api_key": self.api_key,
+            "write_keys": self.write_keys,
+            "conversion_events": self.conversion_events,
+            "drop_mode": self.drop_mode,
+            "referral_link_base": self.referral_link_base,
+        });
+        if secrets {
+            doc["api_secret"] = json!(self.api_secret);
+        }
+        doc
+    }
+}
+
+/// The settings of one whole server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Applications in order; the first is the default one. Never empty.
+    pub apps: Vec<AppConfig>,
+    /// Makes every generated id and referral code reproducible.
+    pub seed: Option<u64>,
+    /// When set, the admin API requires `Authorization: Bearer <token>`.
+    pub admin_token: Option<String>,
+    /// How many requests the journal keeps.
+    pub journal_capacity: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            apps: vec![AppConfig::default_app()],
+            seed: None,
+            admin_token: None,
+            journal_capacity: DEFAULT_JOURNAL_CAPACITY,
+        }
+    }
+}
+
+/// The application list as `PUT /__admin/config` and config files write it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigDoc {
+    /// The applications, first one the default.
+    pub applications: Vec<AppDoc>,
+}
+
+/// One application as a document; missing settings take their defaults.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppDoc {
+    /// The API key.
+    pub api_key: String,
+    /// The API secret; when absent, the running application with this key keeps its own.
+    #[serde(default)]
+    pub api_secret: Option<String>,
+    /// Segment write keys.
+    #[serde(default)]
+    pub write_keys: Vec<String>,
+    /// Conversion events; `["signup"]` when absent.
+    #[serde(default)]
+    pub conversion_events: Option<Vec<String>>,
+    /// Drop mode; `reject` when absent.
+    #[serde(default)]
+    pub drop_mode: Option<DropMode>,
+    /// Referral link base; `https://rehook.test/r` when absent.
+    #[serde(default)]
+    pub referral_link_base: Option<String>,
+}
+
+impl ConfigDoc {
+    /// Resolve against the running applications (for secrets left out) and validate.
+    pub fn resolve(self, running: &[AppConfig]) -> Result<Vec<AppConfig>, ApiError> {
+        if self.applications.is_empty() {
+            return Err(invalid_config("applications must list at least one application"));
+        }
+        let mut apps = Vec::with_capacity(self.applications.len());
+        for doc in self.applications {
+            let secret = match doc.api_secret {
+                Some(secret) => secret,
+                None => running
+                    .iter()
+                    .find(|a| a.api_key == doc.api_key)
+                    .map(|a| a.api_secret.clone())
+                    .ok_or_else(|| {
+                        invalid_config(format!(
+                            "application {:?} needs an api_secret (no running application has that key)",
+                            doc.api_key
+                        ))
+                    })?,
+            };
+            let mut app = AppConfig::new(doc.api_key, secret);
+            app.write_keys = doc.write_keys;
+            if let Some(events) = doc.conversion_events {
+                app.conversion_events = events;
+            }
+            if let Some(mode) = doc.drop_mode {
+                app.drop_mode = mode;
+            }
+            if let Some(base) = doc.referral_link_base {
+                app.referral_link_base = base;
+            }
+            apps.push(app);
+        }
+        validate_apps(&apps)?;
+        Ok(apps)
+    }
+}
+
+fn invalid_config(message: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorCode::InvalidConfig, message)
+}
+
+/// Check what must hold across applications: keys present and unique, write keys unique.
+pub fn validate_apps(apps: &[AppConfig]) -> Result<(), ApiError> {
+    if apps.is_empty() {
+        return Err(invalid_config("at least one application is needed"));
+    }
+    let mut keys = std::collections::HashSet::new();
+    let mut write_keys = std::collections::HashSet::new();
+    for app in apps {
+        if app.api_key.is_empty() || app.api_key.contains(':') {
+            return Err(invalid_config(format!(
+                "api_key {:?} must be non-empty and contain no ':'",
+                app.api_key
+            )));
+        }
+        if app.api_secret.is_empty() {
+            return Err(invalid_config(format!(
+                "application {:?} has an empty api_secret",
+                app.api_key
+            )));
+        }
+        if !keys.insert(app.api_key.as_str()) {
+            return Err(invalid_config(format!(
+                "api_key {:?} is listed twice",
+                app.api_key
+            )));
+        }
+        for wk in &app.write_keys {
+            if wk.is_empty() {
+                return Err(invalid_config(format!(
+                    "application {:?} has an empty write key",
+                    app.api_key
+                )));
+            }
+            if !write_keys.insert(wk.as_str()) {
+                return Err(invalid_config(format!(
+                    "write key {wk:?} belongs to more than one application"
+                )));
+            }
+        }
+        if app.conversion_events.iter().any(String::is_empty) {
+            return Err(invalid_config(format!(
+                "application {:?} lists an empty conversion event",
+                app.api_key
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The command line of `rehook-mock`. Every flag can also be set through its env var.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "rehook-mock", version, about = "A local fake of the Rehook API, with a Segment front door and an admin API.")]
+pub struct Cli {
+    /// Address to listen on.
+    #[arg(long, env = "REHOOK_BIND", default_value = "127.0.0.1:4100")]
+    pub bind: SocketAddr,
+    /// An application as KEY:SECRET (repeatable; the first is the default application).
+    /// Without any, the default application rk_test_key:rk_test_secret with write key wk_test.
+    #[arg(long = "app", env = "REHOOK_APP", value_name = "KEY:SECRET", value_delimiter = ',')]
+    pub apps: Vec<String>,
+    /// A Segment write key, for the --app given before it (repeatable).
+    #[arg(long = "write-key", env = "REHOOK_WRITE_KEY", value_name = "KEY", value_delimiter = ',')]
+    pub write_keys: Vec<String>,
+    /// An event name that converts a referral, for every application (repeatable; default signup).
+    #[arg(long = "conversion-event", env = "REHOOK_CONVERSION_EVENT", value_name = "NAME", value_delimiter = ',')]
+    pub conversion_events: Vec<String>,
+    /// How business-rule refusals are answered, for every application.
+    #[arg(long, env = "REHOOK_DROP_MODE", value_enum)]
+    pub drop_mode: Option<DropMode>,
+    /// Seed that makes generated ids and referral codes reproducible.
+    #[arg(long, env = "REHOOK_SEED")]
+    pub seed: Option<u64>,
+    /// Require `Authorization: Bearer <T>` on the admin API.
+    #[arg(long, env = "REHOOK_ADMIN_TOKEN", value_name = "T")]
+    pub admin_token: Option<String>,
+    /// A TOML or JSON file with the same settings; flags win over it.
+    #[arg(long, env = "REHOOK_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Log line format.
+    #[arg(long, env = "REHOOK_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+    /// Where each --write-key stands among the --app flags (filled in by `from_args`).
+    #[arg(skip)]
+    pub write_key_owners: Vec<usize>,
+}
+
+/// The settings a config file may hold.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Address to listen on.
+    pub bind: Option<SocketAddr>,
+    /// Seed for generated ids and codes.
+    pub seed: Option<u64>,
+    /// Admin token.
+    pub admin_token: Option<String>,
+    /// Journal size.
+    pub journal_capacity: Option<usize>,
+    /// Applications, first the default.
+    #[serde(default)]
+    pub applications: Vec<AppDoc>,
+}
+
+impl FileConfig {
+    /// Read a file as JSON (when it looks like JSON) or TOML.
+    pub fn load(path: &std::path::Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+        let is_json = path.extension().is_some_and(|e| e == "json")
+            || text.trim_start().starts_with('{');
+        if is_json {
+            serde_json::from_str(&text)
+                .map_err(|e| format!("config file {} is not valid: {e}", path.display()))
+        } else {
+            toml::from_str(&text)
+                .map_err(|e| format!("config file {} is not valid: {e}", path.display()))
+        }
+    }
+}
+
+impl Cli {
+    /// Parse the process arguments, remembering which --app each --write-key follows.
+    pub fn from_args() -> Self {
+        let matches = <Self as clap::CommandFactory>::command().get_matches();
+        let mut cli = <Self as clap::FromArgMatches>::from_arg_matches(&matches)
+            .unwrap_or_else(|e| e.exit());
+        let from_command_line =
+            |id: &str| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+        if from_command_line("write_keys") {
+            let app_positions: Vec<usize> = if from_command_line("apps") {
+                matches.indices_of("apps").map(Iterator::collect).unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            cli.write_key_owners = matches
+                .indices_of("write_keys")
+                .map(|idx| {
+                    idx.map(|i| app_positions.iter().filter(|&&a| a < i).count().saturating_sub(1))
+                        .collect()
+                })
+                .unwrap_or_default();
+        }
+        cli
+    }
+
+    /// Build the server settings: the file first, then flags and env vars over it.
+    pub fn into_config(self) -> Result<(SocketAddr, Config), String> {
+        let file = match &self.config {
+            Some(path) => FileConfig::load(path)?,
+            None => FileConfig::default(),
+        };
+        let mut config = Config::default();
+        let mut bind = self.bind;
+        if let Some(file_bind) = file.bind
+            && self.bind == "127.0.0.1:4100".parse::<SocketAddr>().expect("literal address")
+        {
+            bind = file_bind;
+        }
+        if !file.applications.is_empty() {
+            config.apps = ConfigDoc {
+                applications: file.applications,
+            }
+            .resolve(&[])
+            .map_err(|e| e.message)?;
+        }
+        if !self.apps.is_empty() {
+            config.apps = self
+                .apps
+                .iter()
+                .map(|pair| {
+                    let (key, secret) = pair.split_once(':').ok_or_else(|| {
+                        format!("--app {pair:?} must be KEY:SECRET")
+                    })?;
+                    Ok(AppConfig::new(key, secret))
+                })
+                .collect::<Result<_, String>>()?;
+        }
+        for (i, wk) in self.write_keys.iter().enumerate() {
+            let owner = self.write_key_owners.get(i).copied().unwrap_or(0);
+            let app = config
+                .apps
+                .get_mut(owner)
+                .ok_or_else(|| format!("--write-key {wk:?} follows no --app"))?;
+            if !app.write_keys.contains(wk) {
+                app.write_keys.push(wk.clone());
+            }
+        }
+        for app in &mut config.apps {
+            if !self.conversion_events.is_empty() {
+                app.conversion_events = self.conversion_events.clone();
+            }
+            if let Some(mode) = self.drop_mode {
+                app.drop_mode = mode;
+            }
+        }
+        config.seed = self.seed.or(file.seed);
+        config.admin_token = self.admin_token.or(file.admin_token);
+        if let Some(capacity) = file.journal_capacity {
+            config.journal_capacity = capacity;
+        }
+        validate_apps(&config.apps).map_err(|e| e.message)?;
+        Ok((bind, config))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<(SocketAddr, Config), String> {
+        let cli = Cli::try_parse_from(std::iter::once("rehook-mock").chain(args.iter().copied()))
+            .map_err(|e| e.to_string())?;
+        cli.into_config()
+    }
+
+    #[test]
+    fn no_flags_give_the_default_application() {
+        let (bind, config) = parse(&[]).unwrap();
+        assert_eq!(bind.to_string(), "127.0.0.1:4100");
+        assert_eq!(config.apps, vec![AppConfig::default_app()]);
+    }
+
+    #[test]
+    fn apps_and_settings_from_flags() {
+        let (_, config) = parse(&[
+            "--app",
+            "k1:s1",
+            "--app",
+            "k2:s:2",
+            "--write-key",
+            "w1",
+            "--conversion-event",
+            "signup",
+            "--conversion-event",
+            "trial_started",
+            "--drop-mode",
+            "accept",
+            "--seed",
+            "7",
+        ])
+        .unwrap();
+        assert_eq!(config.apps.len(), 2);
+        assert_eq!(config.apps[1].api_secret, "s:2");
+        assert_eq!(config.apps[0].write_keys, vec!["w1".to_owned()]);
+        assert_eq!(
+            config.apps[1].conversion_events,
+            vec!["signup".to_owned(), "trial_started".to_owned()]
+        );
+        assert_eq!(config.apps[1].drop_mode, DropMode::Accept);
+        assert_eq!(config.seed, Some(7));
+    }
+
+    #[test]
+    fn an_app_without_a_colon_is_refused() {
+        let err = parse(&["--app", "nocolon"]).unwrap_err();
+        assert!(err.contains("KEY:SECRET"), "{err}");
+    }
+
+    #[test]
+    fn config_doc_keeps_running_secrets_and_refuses_duplicates() {
+        let running = vec![AppConfig::default_app()];
+        let doc: ConfigDoc =
+            serde_json::from_value(json!({"applications": [{"api_key": "rk_test_key"}]})).unwrap();
+        let apps = doc.resolve(&running).unwrap();
+        assert_eq!(apps[0].api_secret, DEFAULT_API_SECRET);
+        let dup: ConfigDoc = serde_json::from_value(json!({"applications": [
+            {"api_key": "a", "api_secret": "s", "write_keys": ["w"]},
+            {"api_key": "b", "api_secret": "s", "write_keys": ["w"]}
+        ]}))
+        .unwrap();
+        assert_eq!(
+            dup.resolve(&running).unwrap_err().code,
+            ErrorCode::InvalidConfig
+        );
+    }
+}

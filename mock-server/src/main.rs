@@ -1,0 +1,78 @@
+//! `rehook-mock`: run the fake Rehook until Ctrl-C or SIGTERM.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use rehook_mock::config::{Cli, LogFormat};
+use rehook_mock::{Store, run};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::from_args();
+    init_tracing(cli.log_format);
+    let (bind, config) = match cli.into_config() {
+        Ok(parsed) => parsed,
+        Err(message) => {
+            eprintln!("rehook-mock: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(bind).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("rehook-mock: cannot listen on {bind} (port {}): {e}", bind.port());
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = listener.local_addr().unwrap_or(bind);
+    let default_app = &config.apps[0];
+    println!("rehook-mock listening on http://{addr}");
+    println!(
+        "  Rehook API: Basic {}:{}   Segment write key: {}   admin: http://{addr}/__admin/health",
+        default_app.api_key,
+        default_app.api_secret,
+        default_app.write_keys.first().map_or("(none)", String::as_str),
+    );
+    let store = Arc::new(Store::new(config));
+    match run(listener, store, shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("rehook-mock: server error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

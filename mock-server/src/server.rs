@@ -1,0 +1,232 @@
+//! The router, the serve loop, and [`MockRehook`], the in-process server for tests.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::middleware;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::{AppConfig, Config, DropMode};
+use crate::error::ApiError;
+use crate::store::Store;
+
+/// The whole HTTP surface over `store`: the Rehook API (also under `/api`), the admin API and
+/// JSON answers for unknown paths and wrong methods. Test handlers with
+/// `app(store).oneshot(request)` without a socket.
+pub fn app(store: Arc<Store>) -> Router {
+    let routes = Router::new()
+        .merge(crate::api::routes())
+        .nest("/api", crate::api::routes())
+        .nest("/__admin", crate::admin::routes())
+        .fallback(|uri: axum::http::Uri| async move { ApiError::no_route(uri.path()) })
+        .with_state(store.clone());
+    // The observing layer wraps the router as a whole (not route by route), so it also sees
+    // what the router itself answers, such as a 405 and its `Allow` header.
+    Router::new()
+        .fallback_service(routes)
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .layer(middleware::from_fn_with_state(
+            store,
+            crate::middleware::observe,
+        ))
+}
+
+/// Serve `store` on `listener` until `shutdown` completes; requests in flight then finish.
+pub async fn run(
+    listener: TcpListener,
+    store: Arc<Store>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(store))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// A fake Rehook running inside the current process, on `127.0.0.1` and a free port.
+///
+/// It stops when dropped. Many can run at once, each with its own state.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use rehook_mock::MockRehook;
+///
+/// let mock = MockRehook::builder().seed(7).start().await;
+/// assert!(mock.base_url().starts_with("http://127.0.0.1:"));
+/// assert_eq!(mock.api_key(), "rk_test_key");
+/// assert!(mock.store().customers(None).unwrap().is_empty());
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct MockRehook {
+    addr: SocketAddr,
+    base_url: String,
+    store: Arc<Store>,
+    api_key: String,
+    api_secret: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl MockRehook {
+    /// Start a fake with the default application (`rk_test_key` / `rk_test_secret`, write
+    /// key `wk_test`, conversion event `signup`).
+    pub async fn start() -> Self {
+        Self::builder().start().await
+    }
+
+    /// Configure a fake before starting it.
+    pub fn builder() -> MockRehookBuilder {
+        MockRehookBuilder::default()
+    }
+
+    /// `http://127.0.0.1:<port>`, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The default application's API key.
+    pub fn api_key(&self) -> &str {
+        &self.api_key
+    }
+
+    /// The default application's API secret.
+    pub fn api_secret(&self) -> &str {
+        &self.api_secret
+    }
+
+    /// Direct read access to the state (customers, events, drops, export ...).
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// Stop accepting requests, let those in flight finish, and wait for the server to end.
+    pub async fn shutdown(mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match self.task.take() {
+            Some(task) => task.await.unwrap_or_else(|e| Err(std::io::Error::other(e))),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for MockRehook {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Settings for a [`MockRehook`]; unset ones take the defaults.
+#[derive(Debug, Clone, Default)]
+pub struct MockRehookBuilder {
+    apps: Vec<AppConfig>,
+    conversion_events: Vec<String>,
+    drop_mode: Option<DropMode>,
+    seed: Option<u64>,
+    admin_token: Option<String>,
+    journal_capacity: Option<usize>,
+}
+
+impl MockRehookBuilder {
+    /// Add an application (the first one added is the default). Without any, the default
+    /// application is used.
+    pub fn app(mut self, app: AppConfig) -> Self {
+        self.apps.push(app);
+        self
+    }
+
+    /// Add a conversion event to every application (replacing the default `signup` set).
+    pub fn conversion_event(mut self, name: impl Into<String>) -> Self {
+        self.conversion_events.push(name.into());
+        self
+    }
+
+    /// Set the drop mode of every application.
+    pub fn drop_mode(mut self, mode: DropMode) -> Self {
+        self.drop_mode = Some(mode);
+        self
+    }
+
+    /// Make generated ids and codes reproducible.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Require a bearer token on the admin API.
+    pub fn admin_token(mut self, token: impl Into<String>) -> Self {
+        self.admin_token = Some(token.into());
+        self
+    }
+
+    /// Keep at most `capacity` requests in the journal.
+    pub fn journal_capacity(mut self, capacity: usize) -> Self {
+        self.journal_capacity = Some(capacity);
+        self
+    }
+
+    /// The server settings this builder describes.
+    pub fn config(&self) -> Config {
+        let mut config = Config::default();
+        if !self.apps.is_empty() {
+            config.apps = self.apps.clone();
+        }
+        for app in &mut config.apps {
+            if !self.conversion_events.is_empty() {
+                app.conversion_events = self.conversion_events.clone();
+            }
+            if let Some(mode) = self.drop_mode {
+                app.drop_mode = mode;
+            }
+        }
+        config.seed = self.seed;
+        config.admin_token = self.admin_token.clone();
+        if let Some(capacity) = self.journal_capacity {
+            config.journal_capacity = capacity;
+        }
+        config
+    }
+
+    /// Bind `127.0.0.1:0` and serve in a background task.
+    ///
+    /// # Panics
+    /// When no loopback port can be bound or the applications are invalid (duplicate keys):
+    /// a test cannot go on without its server.
+    pub async fn start(self) -> MockRehook {
+        let config = self.config();
+        crate::config::validate_apps(&config.apps).expect("valid applications");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("bound address");
+        let api_key = config.apps[0].api_key.clone();
+        let api_secret = config.apps[0].api_secret.clone();
+        let store = Arc::new(Store::new(config));
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(run(listener, store.clone(), async move {
+            let _ = rx.await;
+        }));
+        MockRehook {
+            addr,
+            base_url: format!("http://{addr}"),
+            store,
+            api_key,
+            api_secret,
+            shutdown: Some(tx),
+            task: Some(task),
+        }
+    }
+}

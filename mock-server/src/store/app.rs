@@ -1,0 +1,326 @@
+//! One application's data: customers, codes, referrals, events and logs.
+//!
+//! # Locking
+//!
+//! Customers live in a `DashMap` keyed by source_id; every write to a customer happens while
+//! its entry is held (`customers.entry(source_id)`), which makes the create-or-update of one
+//! source_id atomic. Codes live in a second `DashMap` (code -> owner); a code is claimed with
+//! `codes.entry(code)` *while the claimant's customer entry is held*, so "is it free?" and
+//! "take it" are one step and two claimants can never both win.
+//!
+//! The lock order is fixed: a `customers` entry first, then any of the leaf locks (`codes`,
+//! `ids`, `referrals`, the event log, the id generator). Nothing takes a `customers` lock while
+//! holding a leaf, and no code path holds two `customers` entries at once (the advocate's side
+//! of a referral lives in `referrals`, not in the advocate's record), so there is no cycle.
+//!
+//! Resets and imports are excluded by the registry's `RwLock`: every request holds it shared
+//! for its whole (synchronous) state access, a reset or import holds it exclusively.
+
+use std::collections::HashSet;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use dashmap::DashMap;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::ids::IdGen;
+use super::records::{Customer, CustomerRecord, DropEntry, Event, Referral};
+use crate::config::AppConfig;
+
+/// Lock a mutex, recovering from poisoning: every critical section leaves its data whole.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The append-only event log with the set of ids in it (ids stay unique across imports).
+#[derive(Debug, Default)]
+pub(crate) struct EventLog {
+    /// Events in arrival order.
+    pub(crate) list: Vec<Event>,
+    /// Every id in `list`.
+    pub(crate) ids: HashSet<String>,
+}
+
+/// Everything one application stores.
+#[derive(Debug, Default)]
+pub(crate) struct AppData {
+    /// Customers by source_id.
+    pub(crate) customers: DashMap<String, CustomerRecord>,
+    /// `cust_` id -> source_id.
+    pub(crate) ids: DashMap<String, String>,
+    /// Referral code -> owner's source_id.
+    pub(crate) codes: DashMap<String, String>,
+    /// Advocate's source_id -> the referrals attributed to it, oldest first.
+    pub(crate) referrals: DashMap<String, Vec<Referral>>,
+    /// Stored events.
+    pub(crate) events: Mutex<EventLog>,
+    /// Business-rule refusals, in arrival order.
+    pub(crate) drops: Mutex<Vec<DropEntry>>,
+    /// Front-door delivery outcomes, in arrival order.
+    pub(crate) deliveries: Mutex<Vec<Value>>,
+    /// Front-door messageIds already accepted.
+    pub(crate) seen_messages: DashMap<String, ()>,
+}
+
+/// An application: its settings, its data and its id generator.
+#[derive(Debug)]
+pub struct App {
+    /// Credentials and settings.
+    pub(crate) config: AppConfig,
+    /// Everything stored.
+    pub(crate) data: AppData,
+    /// Ids and codes for this application.
+    pub(crate) ids: IdGen,
+}
+
+/// One application's data as `GET /__admin/state` writes it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppDataDoc {
+    /// Customers, sorted by source_id.
+    #[serde(default)]
+    pub customers: Vec<CustomerRecord>,
+    /// Referrals grouped by advocate (sorted by source_id), each group oldest first.
+    #[serde(default)]
+    pub referrals: Vec<Referral>,
+    /// Events in arrival order.
+    #[serde(default)]
+    pub events: Vec<Event>,
+    /// The drop log.
+    #[serde(default)]
+    pub drops: Vec<DropEntry>,
+    /// The delivery log.
+    #[serde(default)]
+    pub deliveries: Vec<Value>,
+    /// Front-door messageIds already seen.
+    #[serde(default)]
+    pub seen_message_ids: Vec<String>,
+}
+
+impl App {
+    /// A new, empty application.
+    pub(crate) fn new(config: AppConfig, seed: Option<u64>) -> Self {
+        let ids = IdGen::new(seed, &config.api_key);
+        Self {
+            config,
+            data: AppData::default(),
+            ids,
+        }
+    }
+
+    /// The application's settings.
+    pub fn config(&self) -> &AppConfig {
+        &self.config
+    }
+
+    /// Render a stored record with its derived fields.
+    pub(crate) fn render(&self, record: &CustomerRecord) -> Customer {
+        let referral_count = self
+            .data
+            .referrals
+            .get(&record.source_id)
+            .map_or(0, |list| list.len() as u64);
+        Customer {
+            id: record.id.clone(),
+            source_id: record.source_id.clone(),
+            referral_code: record.referral_code.clone(),
+            metadata: record.metadata.clone(),
+            referral_count,
+            referred_by: record.referred_by.clone(),
+            referral_link: format!(
+                "{}/{}",
+                self.config.referral_link_base.trim_end_matches('/'),
+                record.referral_code
+            ),
+            created_at: record.created_at.clone(),
+            updated_at: record.updated_at.clone(),
+        }
+    }
+
+    /// The customer with this source_id.
+    pub fn customer(&self, source_id: &str) -> Option<Customer> {
+        let record = self.data.customers.get(source_id)?.clone();
+        Some(self.render(&record))
+    }
+
+    /// The customer with this source_id, else with this `cust_` id.
+    pub fn customer_by_source_or_id(&self, key: &str) -> Option<Customer> {
+        if let Some(found) = self.customer(key) {
+            return Some(found);
+        }
+        let source_id = self.data.ids.get(key)?.clone();
+        self.customer(&source_id)
+    }
+
+    /// The customer who owns `code` (exact match).
+    pub fn code_owner(&self, code: &str) -> Option<Customer> {
+        let owner = self.data.codes.get(code)?.clone();
+        self.customer(&owner)
+    }
+
+    /// The customers `advocate` referred, oldest referral first.
+    pub fn referred_by(&self, advocate: &str) -> Vec<Customer> {
+        let friends: Vec<String> = self
+            .data
+            .referrals
+            .get(advocate)
+            .map(|list| list.iter().map(|r| r.friend.clone()).collect())
+            .unwrap_or_default();
+        friends.iter().filter_map(|f| self.customer(f)).collect()
+    }
+
+    /// Every customer, sorted by source_id.
+    pub fn customers(&self) -> Vec<Customer> {
+        let mut records: Vec<CustomerRecord> = self
+            .data
+            .customers
+            .iter()
+            .map(|entry| entry.value().clone())
+            .collect();
+        records.sort_by(|a, b| a.source_id.cmp(&b.source_id));
+        records.iter().map(|r| self.render(r)).collect()
+    }
+
+    /// Stored events in arrival order, optionally of one source_id.
+    pub fn events(&self, source_id: Option<&str>) -> Vec<Event> {
+        lock(&self.data.events)
+            .list
+            .iter()
+            .filter(|e| source_id.is_none_or(|s| e.source_id == s))
+            .cloned()
+            .collect()
+    }
+
+    /// The drop log in arrival order.
+    pub fn drops(&self) -> Vec<DropEntry> {
+        lock(&self.data.drops).clone()
+    }
+
+    /// The delivery log in arrival order.
+    pub fn deliveries(&self) -> Vec<Value> {
+        lock(&self.data.deliveries).clone()
+    }
+
+    /// Append to the drop log.
+    pub(crate) fn log_drop(&self, entry: DropEntry) {
+        lock(&self.data.drops).push(entry);
+    }
+
+    /// Empty everything and restart the id stream from the seed.
+    pub(crate) fn clear(&mut self) {
+        self.data = AppData::default();
+        self.ids.reseed();
+    }
+
+    /// The data as a document.
+    pub(crate) fn export(&self) -> AppDataDoc {
+        let mut customers: Vec<CustomerRecord> = self
+            .data
+            .customers
+            .iter()
+            .map(|e| e.value().clone())
+            .collect();
+        customers.sort_by(|a, b| a.source_id.cmp(&b.source_id));
+        let mut by_advocate: Vec<(String, Vec<Referral>)> = self
+            .data
+            .referrals
+            .iter()
+            .map(|e| (e.key().clone(), e.value().clone()))
+            .collect();
+        by_advocate.sort_by(|a, b| a.0.cmp(&b.0));
+        let referrals = by_advocate.into_iter().flat_map(|(_, list)| list).collect();
+        let mut seen_message_ids: Vec<String> = self
+            .data
+            .seen_messages
+            .iter()
+            .map(|e| e.key().clone())
+            .collect();
+        seen_message_ids.sort();
+        AppDataDoc {
+            customers,
+            referrals,
+            events: lock(&self.data.events).list.clone(),
+            drops: self.drops(),
+            deliveries: self.deliveries(),
+            seen_message_ids,
+        }
+    }
+}
+
+impl AppData {
+    /// Build data from a document, checking everything the running store relies on.
+    pub(crate) fn import(doc: AppDataDoc) -> Result<Self, String> {
+        let data = AppData::default();
+        for c in doc.customers {
+            if c.source_id.trim().is_empty() {
+                return Err("a customer has an empty source_id".to_owned());
+            }
+            if !crate::rehook::is_valid_code(&c.referral_code) {
+                return Err(format!(
+                    "customer {:?} has an invalid referral_code {:?}",
+                    c.source_id, c.referral_code
+                ));
+            }
+            if data.ids.insert(c.id.clone(), c.source_id.clone()).is_some() {
+                return Err(format!("customer id {:?} appears twice", c.id));
+            }
+            if let Some(other) = data
+                .codes
+                .insert(c.referral_code.clone(), c.source_id.clone())
+            {
+                return Err(format!(
+                    "referral_code {:?} belongs to both {:?} and {:?}",
+                    c.referral_code, other, c.source_id
+                ));
+            }
+            let source_id = c.source_id.clone();
+            if data.customers.insert(source_id.clone(), c).is_some() {
+                return Err(format!("source_id {source_id:?} appears twice"));
+            }
+        }
+        let mut attributed = HashSet::new();
+        for r in doc.referrals {
+            let friend_advocate = data
+                .customers
+                .get(&r.friend)
+                .map(|f| f.referred_by.clone())
+                .ok_or_else(|| format!("referral of unknown friend {:?}", r.friend))?;
+            if !data.customers.contains_key(&r.advocate) {
+                return Err(format!("referral by unknown advocate {:?}", r.advocate));
+            }
+            if friend_advocate.as_deref() != Some(r.advocate.as_str()) {
+                return Err(format!(
+                    "referral {:?} -> {:?} disagrees with the friend's referred_by",
+                    r.advocate, r.friend
+                ));
+            }
+            if !attributed.insert(r.friend.clone()) {
+                return Err(format!("friend {:?} is referred twice", r.friend));
+            }
+            data.referrals.entry(r.advocate.clone()).or_default().push(r);
+        }
+        for entry in data.customers.iter() {
+            if entry.referred_by.is_some() && !attributed.contains(entry.key()) {
+                return Err(format!(
+                    "customer {:?} has referred_by but no referral entry",
+                    entry.key()
+                ));
+            }
+        }
+        {
+            let mut log = lock(&data.events);
+            for e in doc.events {
+                if !log.ids.insert(e.id.clone()) {
+                    return Err(format!("event id {:?} appears twice", e.id));
+                }
+                log.list.push(e);
+            }
+        }
+        *lock(&data.drops) = doc.drops;
+        *lock(&data.deliveries) = doc.deliveries;
+        for id in doc.seen_message_ids {
+            data.seen_messages.insert(id, ());
+        }
+        Ok(data)
+    }
+}

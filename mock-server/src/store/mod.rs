@@ -1,0 +1,294 @@
+//! The in-memory state of a whole server.
+//!
+//! A [`Store`] holds the applications (each with its own customers, codes, events and logs),
+//! the server-wide request journal and the log of front-door traffic for unknown write keys.
+//! Readers get owned values; no lock guard ever leaves a method. See [`app`] for how writes
+//! stay atomic.
+
+pub mod app;
+pub mod ids;
+pub mod journal;
+pub mod records;
+
+use std::sync::{Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+pub use app::{App, AppDataDoc};
+pub use journal::{Journal, JournalEntry};
+pub use records::{Customer, CustomerRecord, DropEntry, Event, Referral};
+
+use crate::config::{AppConfig, Config, ConfigDoc};
+use crate::error::{ApiError, ErrorCode};
+use app::{AppData, lock};
+use ids::IdGen;
+
+/// The applications, in order; the first is the default.
+#[derive(Debug)]
+pub struct Registry {
+    /// Never empty.
+    pub(crate) apps: Vec<App>,
+}
+
+impl Registry {
+    /// The application with this API key.
+    pub fn by_api_key(&self, key: &str) -> Option<&App> {
+        self.apps.iter().find(|a| a.config.api_key == key)
+    }
+
+    /// The application that owns this Segment write key.
+    pub fn by_write_key(&self, key: &str) -> Option<&App> {
+        self.apps
+            .iter()
+            .find(|a| a.config.write_keys.iter().any(|w| w == key))
+    }
+
+    /// `?app=KEY` when given, else the default application.
+    pub fn select(&self, key: Option<&str>) -> Result<&App, ApiError> {
+        match key {
+            None => Ok(&self.apps[0]),
+            Some(k) => self.by_api_key(k).ok_or_else(|| app_not_found(k)),
+        }
+    }
+
+    fn select_mut(&mut self, key: Option<&str>) -> Result<&mut App, ApiError> {
+        match key {
+            None => Ok(&mut self.apps[0]),
+            Some(k) => self
+                .apps
+                .iter_mut()
+                .find(|a| a.config.api_key == k)
+                .ok_or_else(|| app_not_found(k)),
+        }
+    }
+
+    /// The settings of every application.
+    pub fn configs(&self) -> Vec<AppConfig> {
+        self.apps.iter().map(|a| a.config.clone()).collect()
+    }
+}
+
+fn app_not_found(key: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::AppNotFound,
+        format!("no application has the API key {key:?}"),
+    )
+    .with_details(json!({ "app": key }))
+}
+
+/// The whole state as `GET /__admin/state` writes it and `PUT /__admin/state` reads it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateDoc {
+    /// The format's name and version.
+    pub format: String,
+    /// Applications and settings, as `GET /__admin/config` shows them.
+    pub config: Value,
+    /// Each application's data, by API key.
+    #[serde(default)]
+    pub data: std::collections::BTreeMap<String, AppDataDoc>,
+}
+
+/// The format name written into every state document.
+pub const STATE_FORMAT: &str = "rehook-mock-state/1";
+
+/// The server's state. Share it as `Arc<Store>`.
+#[derive(Debug)]
+pub struct Store {
+    /// Held shared by every request while it touches state, exclusively by reset and import.
+    registry: RwLock<Registry>,
+    /// The server-wide request journal.
+    journal: Journal,
+    /// Front-door messages whose write key no application owns.
+    unknown_sources: Mutex<Vec<Value>>,
+    /// Request ids.
+    request_ids: IdGen,
+    /// The seed every generator derives from.
+    seed: Option<u64>,
+    /// The admin API's bearer token, when one is required.
+    admin_token: Option<String>,
+}
+
+impl Store {
+    /// A store for these settings, with empty applications.
+    pub fn new(config: Config) -> Self {
+        let apps = if config.apps.is_empty() {
+            vec![AppConfig::default_app()]
+        } else {
+            config.apps
+        };
+        Self {
+            registry: RwLock::new(Registry {
+                apps: apps
+                    .into_iter()
+                    .map(|c| App::new(c, config.seed))
+                    .collect(),
+            }),
+            journal: Journal::new(config.journal_capacity),
+            unknown_sources: Mutex::new(Vec::new()),
+            request_ids: IdGen::new(config.seed, "requests"),
+            seed: config.seed,
+            admin_token: config.admin_token,
+        }
+    }
+
+    /// Shared access to the applications; hold it only in synchronous code.
+    pub fn read(&self) -> RwLockReadGuard<'_, Registry> {
+        self.registry.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Registry> {
+        self.registry.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A fresh request id.
+    pub fn next_request_id(&self) -> String {
+        self.request_ids.id("req_")
+    }
+
+    /// The request journal.
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// The admin token, when one is required.
+    pub fn admin_token(&self) -> Option<&str> {
+        self.admin_token.as_deref()
+    }
+
+    /// Run `f` on one application (`None`: the default one).
+    pub fn with_app<T>(
+        &self,
+        app: Option<&str>,
+        f: impl FnOnce(&App) -> T,
+    ) -> Result<T, ApiError> {
+        let registry = self.read();
+        Ok(f(registry.select(app)?))
+    }
+
+    /// Every customer of an application, sorted by source_id.
+    pub fn customers(&self, app: Option<&str>) -> Result<Vec<Customer>, ApiError> {
+        self.with_app(app, App::customers)
+    }
+
+    /// One customer by source_id.
+    pub fn customer(&self, app: Option<&str>, source_id: &str) -> Result<Option<Customer>, ApiError> {
+        self.with_app(app, |a| a.customer(source_id))
+    }
+
+    /// Stored events in arrival order.
+    pub fn events(&self, app: Option<&str>) -> Result<Vec<Event>, ApiError> {
+        self.with_app(app, |a| a.events(None))
+    }
+
+    /// The drop log in arrival order.
+    pub fn drops(&self, app: Option<&str>) -> Result<Vec<DropEntry>, ApiError> {
+        self.with_app(app, App::drops)
+    }
+
+    /// Front-door messages whose write key no application owns.
+    pub fn unknown_sources(&self) -> Vec<Value> {
+        lock(&self.unknown_sources).clone()
+    }
+
+    /// Record a front-door message for an unknown write key.
+    pub fn log_unknown_source(&self, entry: Value) {
+        lock(&self.unknown_sources).push(entry);
+    }
+
+    /// Empty one application (or all); waits for writes in flight, which hold the lock shared.
+    pub fn reset(&self, app: Option<&str>, all: bool) -> Result<(), ApiError> {
+        let mut registry = self.write();
+        if all {
+            for a in &mut registry.apps {
+                a.clear();
+            }
+            lock(&self.unknown_sources).clear();
+            self.journal.clear(None);
+        } else {
+            let target = registry.select_mut(app)?;
+            target.clear();
+            let key = target.config.api_key.clone();
+            self.journal.clear(Some(&key));
+        }
+        self.request_ids.reseed();
+        Ok(())
+    }
+
+    /// The applications' settings as a document; secrets only when asked for.
+    pub fn config_doc(&self, secrets: bool) -> Value {
+        let registry = self.read();
+        json!({
+            "applications": registry.apps.iter().map(|a| a.config.to_json(secrets)).collect::<Vec<_>>(),
+        })
+    }
+
+    /// Replace the applications' settings. Applications whose key stays keep their data;
+    /// the others start empty; those left out are removed with their data.
+    pub fn put_config(&self, doc: ConfigDoc) -> Result<(), ApiError> {
+        let mut registry = self.write();
+        let apps = doc.resolve(&registry.configs())?;
+        let mut old: Vec<App> = std::mem::take(&mut registry.apps);
+        registry.apps = apps
+            .into_iter()
+            .map(|config| match old.iter().position(|a| a.config.api_key == config.api_key) {
+                Some(i) => {
+                    let mut app = old.swap_remove(i);
+                    app.config = config;
+                    app
+                }
+                None => App::new(config, self.seed),
+            })
+            .collect();
+        Ok(())
+    }
+
+    /// The whole state (config and data; not the journal).
+    pub fn export(&self, secrets: bool) -> StateDoc {
+        let registry = self.read();
+        StateDoc {
+            format: STATE_FORMAT.to_owned(),
+            config: json!({
+                "applications": registry.apps.iter().map(|a| a.config.to_json(secrets)).collect::<Vec<_>>(),
+            }),
+            data: registry
+                .apps
+                .iter()
+                .map(|a| (a.config.api_key.clone(), a.export()))
+                .collect(),
+        }
+    }
+
+    /// Replace the whole state at once; on any error nothing changes.
+    pub fn import(&self, doc: StateDoc) -> Result<(), ApiError> {
+        let invalid = |m: String| ApiError::new(ErrorCode::InvalidState, m);
+        if doc.format != STATE_FORMAT {
+            return Err(invalid(format!(
+                "format must be {STATE_FORMAT:?}, got {:?}",
+                doc.format
+            )));
+        }
+        let config: ConfigDoc = serde_json::from_value(doc.config)
+            .map_err(|e| invalid(format!("config is not valid: {e}")))?;
+        let mut data = doc.data;
+        let mut registry = self.write();
+        let configs = config.resolve(&registry.configs())?;
+        if let Some(stray) = data.keys().find(|k| !configs.iter().any(|c| &c.api_key == *k)) {
+            return Err(invalid(format!(
+                "data for {stray:?}, which the config does not list"
+            )));
+        }
+        let mut apps = Vec::with_capacity(configs.len());
+        for config in configs {
+            let app_data = data.remove(&config.api_key).unwrap_or_default();
+            let key = config.api_key.clone();
+            let mut app = App::new(config, self.seed);
+            app.data = AppData::import(app_data)
+                .map_err(|m| invalid(format!("application {key:?}: {m}")))?;
+            apps.push(app);
+        }
+        registry.apps = apps;
+        Ok(())
+    }
+}
