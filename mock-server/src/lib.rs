@@ -3,7 +3,7 @@
 //! One process (or one in-process server per test) keeps customers, unique referral codes,
 //! events, referrals and logs in memory and serves them through three doors on one port:
 //! the Rehook API (Basic auth), the Segment HTTP Tracking API (`/v1/...`) and the admin API
-//! (`/__admin/...`). The behaviour follows the contract in `docs/CONTRACT.md`.
+//! (`/__admin/...`). The behaviour follows the contract in `docs/contract.md`.
 //!
 //! A map of the modules:
 //!

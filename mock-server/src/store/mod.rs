@@ -206,13 +206,14 @@ impl Store {
             }
             lock(&self.unknown_sources).clear();
             self.journal.clear(None);
+            // Request ids restart only when nothing that carries one is left anywhere.
+            self.request_ids.reseed();
         } else {
             let target = registry.select_mut(app)?;
             target.clear();
             let key = target.config.api_key.clone();
             self.journal.clear(Some(&key));
         }
-        self.request_ids.reseed();
         Ok(())
     }
 
