@@ -65,7 +65,7 @@ impl MessageType {
 
 impl std::fmt::Display for MessageType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -97,7 +97,7 @@ impl IngestDrop {
 
 impl std::fmt::Display for IngestDrop {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.reason())
+        f.pad(self.reason())
     }
 }
 
@@ -130,6 +130,17 @@ impl SeenMessageIds for BTreeSet<String> {
         } else {
             self.insert(message_id.to_owned())
         }
+    }
+}
+
+/// Any check-and-mark function, e.g. over a concurrent set:
+/// `ingest(&message, &mut |id: &str| set.insert(id.to_owned()))`.
+impl<F> SeenMessageIds for F
+where
+    F: FnMut(&str) -> bool,
+{
+    fn insert_if_new(&mut self, message_id: &str) -> bool {
+        self(message_id)
     }
 }
 
@@ -402,6 +413,22 @@ mod tests {
         let fixed = json!({"type": "track", "userId": "u-1", "event": "e", "messageId": "m-1"});
         assert!(ingest(&fixed, &mut seen).is_ok());
         assert!(seen.contains("m-1"));
+    }
+
+    #[test]
+    fn a_closure_can_keep_the_seen_ids() {
+        let mut marked = Vec::new();
+        let mut seen = |id: &str| {
+            let new = !marked.iter().any(|m| m == id);
+            if new {
+                marked.push(id.to_owned());
+            }
+            new
+        };
+        let msg = json!({"type": "page", "userId": "u", "messageId": "m-1"});
+        assert!(ingest(&msg, &mut seen).is_ok());
+        assert_eq!(ingest(&msg, &mut seen), Err(IngestDrop::DuplicateMessageId));
+        assert_eq!(marked, ["m-1"]);
     }
 
     #[test]

@@ -1,0 +1,514 @@
+//! A typed HTTP client for the Rehook API (Basic auth) and the fake's admin API (`/__admin`).
+//!
+//! Rehook API calls return an [`Answer`] whatever the status, because the harness judges
+//! statuses itself: a `409` is a result to record, not a failure of the client. Only transport
+//! problems (no connection, a timeout, a body that is not JSON) are [`ClientError`]s. Admin
+//! calls are the opposite: they are the harness's own plumbing, so anything but a success is
+//! an error and their bodies are decoded into the wire types below.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+use reqwest::{Method, Url};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// API key of the fake's default application.
+pub const DEFAULT_API_KEY: &str = "rk_test_key";
+/// API secret of the fake's default application.
+pub const DEFAULT_API_SECRET: &str = "rk_test_secret";
+
+/// How long one call may take before it counts as a transport error.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why a call produced no usable answer.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The base URL is not an absolute `http` or `https` URL.
+    #[error("invalid base URL {url:?}: {reason}")]
+    BaseUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The request could not be sent or its answer not read (refused, reset, timed out).
+    #[error("{method} {url}: {source}")]
+    Transport {
+        /// The request's method.
+        method: Method,
+        /// The full URL called.
+        url: String,
+        /// The underlying error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// An answer with a body that is neither empty nor JSON, or not of the expected shape.
+    #[error("{method} {url}: answered {status} with an unreadable body: {reason}")]
+    Body {
+        /// The request's method.
+        method: Method,
+        /// The full URL called.
+        url: String,
+        /// The answer's status.
+        status: u16,
+        /// What could not be read.
+        reason: String,
+    },
+    /// An admin call answered with something other than a success.
+    #[error("{method} {url}: answered {status}: {body}")]
+    Status {
+        /// The request's method.
+        method: Method,
+        /// The full URL called.
+        url: String,
+        /// The answer's status.
+        status: u16,
+        /// The answer's body.
+        body: Value,
+    },
+}
+
+/// One answer of the server: its status, its JSON body and its request id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// The HTTP status.
+    pub status: u16,
+    /// The JSON body (`null` when the body was empty, as for `HEAD`).
+    pub body: Value,
+    /// The `x-request-id` header, when there was one.
+    pub request_id: Option<String>,
+}
+
+impl Answer {
+    /// Whether the status is 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The error body's `code` for a 4xx or 5xx answer (`REFERRAL_CODE_TAKEN`, ...).
+    pub fn error_code(&self) -> Option<&str> {
+        if self.status >= 400 {
+            self.body.get("code").and_then(Value::as_str)
+        } else {
+            None
+        }
+    }
+
+    /// The reason of a drop answered in drop mode `accept`:
+    /// `200 {"status": "dropped", "reason": CODE}`.
+    pub fn accepted_drop_reason(&self) -> Option<&str> {
+        if self.is_success() && self.body.get("status").and_then(Value::as_str) == Some("dropped") {
+            Some(
+                self.body
+                    .get("reason")
+                    .and_then(Value::as_str)
+                    .unwrap_or("UNKNOWN"),
+            )
+        } else {
+            None
+        }
+    }
+
+    /// The `referral.status` of a `POST /events/invoke` answer: `attributed` or
+    /// `already_referred`; `None` when the event attributed nothing.
+    pub fn referral_status(&self) -> Option<&str> {
+        self.body
+            .get("referral")
+            .and_then(|r| r.get("status"))
+            .and_then(Value::as_str)
+    }
+}
+
+/// A customer as the Rehook API and the admin API show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Customer {
+    /// `cust_` + 21 alphanumerics.
+    pub id: String,
+    /// The caller's own id for the customer.
+    pub source_id: String,
+    /// The customer's unique referral code.
+    pub referral_code: String,
+    /// Properties, merged shallowly on every update.
+    #[serde(default)]
+    pub metadata: Map<String, Value>,
+    /// How many customers this one referred.
+    pub referral_count: u64,
+    /// The advocate's source_id, once a conversion attributed this customer.
+    pub referred_by: Option<String>,
+    /// `<referral link base>/<code>`.
+    #[serde(default)]
+    pub referral_link: String,
+    /// When the customer was created (RFC 3339).
+    #[serde(default)]
+    pub created_at: String,
+    /// When the customer was last written (RFC 3339).
+    #[serde(default)]
+    pub updated_at: String,
+}
+
+/// A stored event as the admin API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// `evt_` + 21 alphanumerics.
+    pub id: String,
+    /// The event's name.
+    #[serde(alias = "name")]
+    pub event_name: String,
+    /// Who sent it.
+    pub source_id: String,
+    /// Properties as sent (`{}` when none).
+    #[serde(default)]
+    pub metadata: Map<String, Value>,
+    /// When the server received it (RFC 3339).
+    #[serde(default)]
+    pub received_at: String,
+}
+
+/// A business-rule refusal as the admin drop log shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DropEntry {
+    /// The `x-request-id` of the refused request.
+    pub request_id: String,
+    /// When it was refused (RFC 3339).
+    #[serde(default)]
+    pub at: String,
+    /// The layer that refused it (`rehook`).
+    pub layer: String,
+    /// `"METHOD /path"` of the refused call.
+    pub endpoint: String,
+    /// The rule's code (`REFERRAL_CODE_TAKEN`, ...).
+    pub reason: String,
+    /// The rule's status (409 or 422).
+    pub status: u16,
+    /// The request body as received.
+    #[serde(default)]
+    pub body: Value,
+}
+
+/// A client for one application of a Rehook-compatible server.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base_url: Url,
+    authorization: HeaderValue,
+    api_key: String,
+    admin_token: Option<String>,
+}
+
+impl Client {
+    /// A client for the server at `base_url` (e.g. `http://127.0.0.1:8080`, or a base with a
+    /// path such as `https://host/api`) using the application `api_key` / `api_secret`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), rehook_harness::client::ClientError> {
+    /// use rehook_harness::client::Client;
+    ///
+    /// let mock = rehook_mock::MockRehook::start().await;
+    /// let client = Client::new(mock.base_url(), "rk_test_key", "rk_test_secret")?;
+    /// assert_eq!(client.check_auth().await?.status, 200);
+    ///
+    /// let answer = client
+    ///     .upsert_customer(&serde_json::json!({"source_id": "u-1", "referral_code": "ADA"}))
+    ///     .await?;
+    /// assert_eq!(answer.status, 201);
+    /// assert_eq!(client.validate_code("ADA").await?.body["source_id"], "u-1");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn new(base_url: &str, api_key: &str, api_secret: &str) -> Result<Self, ClientError> {
+        let bad = |reason: &str| ClientError::BaseUrl {
+            url: base_url.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let mut url = Url::parse(base_url).map_err(|e| bad(&e.to_string()))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(bad("the scheme must be http or https"));
+        }
+        if url.cannot_be_a_base() || url.host().is_none() {
+            return Err(bad("it has no host"));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(bad("it must not have a query or a fragment"));
+        }
+        // Keep the base path without a trailing slash, so that joining segments is uniform.
+        let trimmed = url.path().trim_end_matches('/').to_owned();
+        url.set_path(&trimmed);
+
+        let credentials =
+            base64::engine::general_purpose::STANDARD.encode(format!("{api_key}:{api_secret}"));
+        let mut authorization = HeaderValue::from_str(&format!("Basic {credentials}"))
+            .map_err(|_| bad("the credentials cannot be sent in a header"))?;
+        // Keeps the secret out of `Debug` output.
+        authorization.set_sensitive(true);
+
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(TIMEOUT)
+            .user_agent(concat!("rehook-harness/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| bad(&format!("cannot build an HTTP client: {e}")))?;
+        Ok(Self {
+            http,
+            base_url: url,
+            authorization,
+            api_key: api_key.to_owned(),
+            admin_token: None,
+        })
+    }
+
+    /// The same client, sending `Authorization: Bearer <token>` on admin calls (for a server
+    /// started with `--admin-token`).
+    pub fn with_admin_token(mut self, token: impl Into<String>) -> Self {
+        self.admin_token = Some(token.into());
+        self
+    }
+
+    /// The base URL, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        self.base_url.as_str().trim_end_matches('/')
+    }
+
+    /// `POST /customers`: create or update a customer.
+    pub async fn upsert_customer(&self, body: &Value) -> Result<Answer, ClientError> {
+        self.rehook(Method::POST, &["customers"], Some(body)).await
+    }
+
+    /// `POST /events/invoke`: store an event, attributing a referral for conversion events.
+    pub async fn invoke_event(&self, body: &Value) -> Result<Answer, ClientError> {
+        self.rehook(Method::POST, &["events", "invoke"], Some(body))
+            .await
+    }
+
+    /// `GET /customers/{id}`: one customer by source_id or `cust_` id.
+    pub async fn get_customer(&self, id: &str) -> Result<Answer, ClientError> {
+        self.rehook(Method::GET, &["customers", id], None).await
+    }
+
+    /// `GET /customers/validate-code/{code}`: the advocate who owns `code`.
+    pub async fn validate_code(&self, code: &str) -> Result<Answer, ClientError> {
+        self.rehook(Method::GET, &["customers", "validate-code", code], None)
+            .await
+    }
+
+    /// `GET /customers/referral/list/{source_id}`: the customers this one referred.
+    pub async fn referral_list(&self, source_id: &str) -> Result<Answer, ClientError> {
+        self.rehook(
+            Method::GET,
+            &["customers", "referral", "list", source_id],
+            None,
+        )
+        .await
+    }
+
+    /// `GET /events/segment/check-auth`: whether the credentials are accepted.
+    pub async fn check_auth(&self) -> Result<Answer, ClientError> {
+        self.rehook(Method::GET, &["events", "segment", "check-auth"], None)
+            .await
+    }
+
+    /// Any Rehook API call, with Basic auth: `segments` are appended to the base URL, each
+    /// percent-encoded, so ids with `/` or spaces stay one path segment.
+    pub async fn rehook(
+        &self,
+        method: Method,
+        segments: &[&str],
+        body: Option<&Value>,
+    ) -> Result<Answer, ClientError> {
+        let url = self.url(segments, None);
+        let request = self
+            .http
+            .request(method.clone(), url.clone())
+            .header(AUTHORIZATION, self.authorization.clone());
+        self.send(method, url, request, body).await
+    }
+
+    /// `GET /__admin/customers`: every customer of this client's application, by source_id.
+    pub async fn admin_customers(&self) -> Result<Vec<Customer>, ClientError> {
+        self.admin_json(Method::GET, &["customers"]).await
+    }
+
+    /// `GET /__admin/events`: every event of this client's application, in arrival order.
+    pub async fn admin_events(&self) -> Result<Vec<Event>, ClientError> {
+        self.admin_json(Method::GET, &["events"]).await
+    }
+
+    /// `GET /__admin/drops`: the drop log of this client's application, in arrival order.
+    pub async fn admin_drops(&self) -> Result<Vec<DropEntry>, ClientError> {
+        self.admin_json(Method::GET, &["drops"]).await
+    }
+
+    /// `POST /__admin/reset`: empties this client's application.
+    pub async fn admin_reset(&self) -> Result<(), ClientError> {
+        self.admin(Method::POST, &["reset"]).await.map(|_| ())
+    }
+
+    /// An admin call that must succeed, decoded into `T`.
+    async fn admin_json<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        segments: &[&str],
+    ) -> Result<T, ClientError> {
+        let (url, answer) = self.admin(method.clone(), segments).await?;
+        serde_json::from_value(answer.body).map_err(|e| ClientError::Body {
+            method,
+            url: url.to_string(),
+            status: answer.status,
+            reason: e.to_string(),
+        })
+    }
+
+    /// An admin call under `/__admin`, for this client's application (`?app=<api key>`).
+    async fn admin(&self, method: Method, segments: &[&str]) -> Result<(Url, Answer), ClientError> {
+        let mut path = vec!["__admin"];
+        path.extend_from_slice(segments);
+        let url = self.url(&path, Some(("app", &self.api_key)));
+        let mut request = self.http.request(method.clone(), url.clone());
+        if let Some(token) = &self.admin_token {
+            request = request.bearer_auth(token);
+        }
+        let answer = self
+            .send(method.clone(), url.clone(), request, None)
+            .await?;
+        if !answer.is_success() {
+            return Err(ClientError::Status {
+                method,
+                url: url.to_string(),
+                status: answer.status,
+                body: answer.body,
+            });
+        }
+        Ok((url, answer))
+    }
+
+    fn url(&self, segments: &[&str], query: Option<(&str, &str)>) -> Url {
+        let mut url = self.base_url.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        if let Some((key, value)) = query {
+            url.query_pairs_mut().append_pair(key, value);
+        }
+        url
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        url: Url,
+        mut request: reqwest::RequestBuilder,
+        body: Option<&Value>,
+    ) -> Result<Answer, ClientError> {
+        if let Some(body) = body {
+            request = request
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.to_string());
+        }
+        let transport = |source| ClientError::Transport {
+            method: method.clone(),
+            url: url.to_string(),
+            source,
+        };
+        let response = request.send().await.map_err(transport)?;
+        let status = response.status().as_u16();
+        let request_id = response
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let bytes = response.bytes().await.map_err(transport)?;
+        let body = if bytes.iter().all(u8::is_ascii_whitespace) {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).map_err(|e| ClientError::Body {
+                method: method.clone(),
+                url: url.to_string(),
+                status,
+                reason: format!("{e} in {:?}", String::from_utf8_lossy(&bytes)),
+            })?
+        };
+        Ok(Answer {
+            status,
+            body,
+            request_id,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn base_urls_are_checked_and_trimmed() {
+        let client = Client::new("http://127.0.0.1:9/", "k", "s").expect("valid");
+        assert_eq!(client.base_url(), "http://127.0.0.1:9");
+        let client = Client::new("https://example.test/api/", "k", "s").expect("valid");
+        assert_eq!(client.base_url(), "https://example.test/api");
+        for bad in [
+            "127.0.0.1:9",
+            "ftp://x",
+            "not a url",
+            "http://x/?a=1",
+            "mailto:a@b",
+        ] {
+            assert!(
+                matches!(Client::new(bad, "k", "s"), Err(ClientError::BaseUrl { .. })),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn path_segments_are_percent_encoded_and_keep_the_base_path() {
+        let client = Client::new("https://example.test/api", "k", "s").expect("valid");
+        let url = client.url(&["customers", "a/b c"], None);
+        assert_eq!(url.as_str(), "https://example.test/api/customers/a%2Fb%20c");
+        let url = client.url(&["__admin", "drops"], Some(("app", "k&1")));
+        assert_eq!(
+            url.as_str(),
+            "https://example.test/api/__admin/drops?app=k%261"
+        );
+    }
+
+    #[test]
+    fn debug_output_does_not_show_the_secret() {
+        let client = Client::new("http://127.0.0.1:9", "rk_test_key", "s3cr3t").expect("valid");
+        let debug = format!("{client:?}");
+        assert!(!debug.contains("s3cr3t"));
+        let encoded = base64::engine::general_purpose::STANDARD.encode("rk_test_key:s3cr3t");
+        assert!(!debug.contains(&encoded));
+    }
+
+    #[test]
+    fn answers_are_read_as_the_contract_writes_them() {
+        let dropped = Answer {
+            status: 200,
+            body: json!({"status": "dropped", "reason": "SELF_REFERRAL"}),
+            request_id: None,
+        };
+        assert_eq!(dropped.accepted_drop_reason(), Some("SELF_REFERRAL"));
+        assert_eq!(dropped.error_code(), None);
+        let refused = Answer {
+            status: 409,
+            body: json!({"code": "REFERRAL_CODE_TAKEN", "message": "taken"}),
+            request_id: Some("req_1".into()),
+        };
+        assert_eq!(refused.error_code(), Some("REFERRAL_CODE_TAKEN"));
+        assert_eq!(refused.accepted_drop_reason(), None);
+        let event = Answer {
+            status: 200,
+            body: json!({"status": "ok", "event": {}, "referral": {"advocate": "u-1", "status": "attributed"}}),
+            request_id: None,
+        };
+        assert_eq!(event.referral_status(), Some("attributed"));
+        assert_eq!(event.accepted_drop_reason(), None);
+    }
+}

@@ -1,0 +1,22 @@
+//! `rehook-harness`: replays Segment traffic against a Rehook-compatible server and checks the
+//! server against the contract.
+//!
+//! A map of the modules:
+//!
+//! - [`client`]: a typed HTTP client for the Rehook API (Basic auth) and the fake's admin API.
+//! - [`input`]: reading Segment messages from files; the format (NDJSON, JSON array, batch
+//!   envelopes, gzip) is detected.
+//! - [`replay`](mod@replay): the harness playing Segment (ingestion rules and the Rehook destination's
+//!   default mapping, from [`rehook_mock::segment`]) and recording what became of each message.
+//!
+//! The binary `rehook-harness` puts them behind a command line; its exit codes are 0 (every
+//! message got an answer), 1 (some call got a 5xx or no answer) and 2 (unusable input or
+//! arguments).
+
+pub mod client;
+pub mod input;
+pub mod replay;
+
+pub use client::{Answer, Client, ClientError};
+pub use input::{Format, InputError, InputMessage, Location, ParsedFile};
+pub use replay::{Delivery, Outcome, Replayer, Report, Summary, replay};

@@ -1,0 +1,175 @@
+//! The `rehook-harness` command line: `replay` Segment files against a Rehook API.
+//!
+//! Exit codes: 0 every message got an answer, 1 some call got a 5xx or no answer,
+//! 2 the input or the arguments are unusable.
+
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rehook_harness::client::{Client, DEFAULT_API_KEY, DEFAULT_API_SECRET};
+use rehook_harness::{input, replay};
+
+/// Replays Segment traffic against a Rehook-compatible server.
+#[derive(Debug, Parser)]
+#[command(name = "rehook-harness", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Replay files of Segment messages (NDJSON, a JSON array or batch envelopes; gzip too).
+    ///
+    /// The harness plays Segment: its ingestion rules and the Rehook destination's default
+    /// mapping, then the Rehook API call. Without --base-url an in-process fake is started.
+    Replay(ReplayArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ReplayArgs {
+    /// Files of Segment messages, replayed in the order given.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+
+    /// Base URL of the Rehook API (e.g. http://127.0.0.1:8080); without it, an in-process
+    /// fake is started for the run.
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
+
+    /// API key of the application (default rk_test_key).
+    #[arg(long, value_name = "K", requires = "base_url")]
+    api_key: Option<String>,
+
+    /// API secret of the application (default rk_test_secret).
+    #[arg(long, value_name = "S", requires = "base_url")]
+    api_secret: Option<String>,
+
+    /// How messages reach the server: `rehook`, the harness plays Segment and calls the
+    /// Rehook API.
+    #[arg(long, value_enum, default_value_t = Via::Rehook)]
+    via: Via,
+
+    /// Print one JSON document (messages and summary) on stdout instead of lines.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The door the messages go through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Via {
+    /// The harness applies Segment's ingestion and mapping and calls the Rehook API.
+    Rehook,
+}
+
+/// A failure that makes the run unusable (exit 2), as opposed to a run with errors (exit 1).
+struct Unusable(anyhow::Error);
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Replay(args) => run_replay(args).await,
+    };
+    match result {
+        Ok(code) => code,
+        Err(Unusable(error)) => {
+            eprintln!("rehook-harness: error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run_replay(args: ReplayArgs) -> Result<ExitCode, Unusable> {
+    let Via::Rehook = args.via;
+    let messages = input::read_files(&args.files)
+        .context("unusable input")
+        .map_err(Unusable)?;
+
+    // The fake, when there is one, lives until the end of this function.
+    let (client, fake) = match &args.base_url {
+        Some(url) => {
+            let client = Client::new(
+                url,
+                args.api_key.as_deref().unwrap_or(DEFAULT_API_KEY),
+                args.api_secret.as_deref().unwrap_or(DEFAULT_API_SECRET),
+            )
+            .map_err(|e| Unusable(e.into()))?;
+            refuse_rejected_credentials(&client).await?;
+            (client, None)
+        }
+        None => {
+            let fake = rehook_mock::MockRehook::start().await;
+            let client = Client::new(fake.base_url(), fake.api_key(), fake.api_secret())
+                .map_err(|e| Unusable(e.into()))?;
+            (client, Some(fake))
+        }
+    };
+    let target = if fake.is_some() {
+        format!("{} (in-process fake)", client.base_url())
+    } else {
+        client.base_url().to_owned()
+    };
+    eprintln!(
+        "replaying {} messages from {} file(s) against {target}",
+        messages.len(),
+        args.files.len()
+    );
+
+    let bar = progress_bar(messages.len() as u64);
+    let json = args.json;
+    let report = replay::replay(&client, &messages, |delivery| {
+        if !json {
+            bar.suspend(|| println!("{delivery}"));
+        }
+        bar.inc(1);
+    })
+    .await;
+    bar.finish_and_clear();
+
+    if json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(text) => println!("{text}"),
+            Err(e) => {
+                eprintln!("rehook-harness: cannot write the report: {e}");
+                return Ok(ExitCode::from(1));
+            }
+        }
+    } else {
+        print!("\n{}", report.summary);
+    }
+    Ok(if report.all_answered() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Wrong credentials make every call a 401: say so once and replay nothing (exit 2).
+/// A server that cannot be reached is left to the replay, where each message shows it.
+async fn refuse_rejected_credentials(client: &Client) -> Result<(), Unusable> {
+    match client.check_auth().await {
+        Ok(answer) if answer.status == 401 => Err(Unusable(anyhow::anyhow!(
+            "{} refused the credentials (401 on GET /events/segment/check-auth); \
+             check --api-key and --api-secret",
+            client.base_url()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// A progress bar on stderr when stderr is a terminal; a hidden one otherwise.
+fn progress_bar(len: u64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} messages") {
+        bar.set_style(style);
+    }
+    bar
+}

@@ -1,0 +1,517 @@
+//! Replaying Segment messages against a Rehook API, with the harness playing Segment.
+//!
+//! For each message, in order: Segment's ingestion rules (with the run's own set of seen
+//! `messageId`s), then the Rehook destination's default mapping, both from
+//! [`rehook_mock::segment`]; then the mapped call is sent with [`Client`] and its answer read:
+//!
+//! | answer | outcome |
+//! |---|---|
+//! | 2xx | `delivered` with the status |
+//! | `200 {"status": "dropped", "reason": CODE}` (drop mode `accept`) | `dropped`, `CODE` |
+//! | 4xx | `dropped` with the error body's `code` |
+//! | 5xx, any other status, no answer, an unreadable body | `error` |
+//!
+//! Every message gets one [`Delivery`]; the [`Summary`] counts them.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+
+use rehook_mock::segment::{self, Action, Mapped};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::client::{Answer, Client, ClientError};
+use crate::input::InputMessage;
+
+/// What became of one message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The Rehook call ran and was answered with a success.
+    Delivered,
+    /// Refused: at ingestion, by the mapping, or by the Rehook API (4xx or an accepted drop).
+    Dropped,
+    /// No mapping subscribes to the message's type.
+    Filtered,
+    /// No answer: a 5xx, a transport error, or an answer the contract does not allow.
+    Error,
+}
+
+impl Outcome {
+    /// `delivered`, `dropped`, `filtered` or `error`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Delivered => "delivered",
+            Outcome::Dropped => "dropped",
+            Outcome::Filtered => "filtered",
+            Outcome::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// The record of one replayed message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Delivery {
+    /// 1-based position in the whole run.
+    pub index: usize,
+    /// The file it came from.
+    pub file: String,
+    /// The line it starts on (its envelope's line for NDJSON batches).
+    pub line: usize,
+    /// Its 1-based position in its batch or array, if it was in one.
+    pub item: Option<usize>,
+    /// Its `messageId` as text.
+    pub message_id: Option<String>,
+    /// Its `type`, when that is a string (even an unknown one).
+    #[serde(rename = "type")]
+    pub message_type: Option<String>,
+    /// Its `userId` as text.
+    pub user_id: Option<String>,
+    /// Its `anonymousId` as text.
+    pub anonymous_id: Option<String>,
+    /// The destination action that matched (none for ingestion drops and filtered types).
+    pub action: Option<Action>,
+    /// What became of it.
+    pub outcome: Outcome,
+    /// The Rehook API's status, when a call was answered.
+    pub status: Option<u16>,
+    /// Why it was dropped (ingestion or mapping reason, or the Rehook code), or what went wrong.
+    pub reason: Option<String>,
+    /// The `referral.status` of a delivered event: `attributed` or `already_referred`.
+    pub referral: Option<String>,
+}
+
+impl Delivery {
+    /// Whether a `POST /customers` created a customer (201).
+    pub fn created_customer(&self) -> bool {
+        self.delivered_by(Action::IdentifyUser) && self.status == Some(201)
+    }
+
+    /// Whether a `POST /customers` updated a customer (200).
+    pub fn updated_customer(&self) -> bool {
+        self.delivered_by(Action::IdentifyUser) && self.status == Some(200)
+    }
+
+    /// Whether a `POST /events/invoke` stored an event.
+    pub fn stored_event(&self) -> bool {
+        self.delivered_by(Action::TrackEvent)
+    }
+
+    /// Whether the event attributed a referral.
+    pub fn attributed_referral(&self) -> bool {
+        self.stored_event() && self.referral.as_deref() == Some("attributed")
+    }
+
+    fn delivered_by(&self, action: Action) -> bool {
+        self.outcome == Outcome::Delivered && self.action == Some(action)
+    }
+}
+
+/// One line per message: index, short id, type, user, action, outcome, status or reason.
+impl fmt::Display for Delivery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let id = self
+            .message_id
+            .as_deref()
+            .map_or_else(|| "-".to_owned(), short_id);
+        let user = match (&self.user_id, &self.anonymous_id) {
+            (Some(user), _) => user.clone(),
+            (None, Some(anonymous)) => format!("anon:{anonymous}"),
+            (None, None) => "-".to_owned(),
+        };
+        let detail = match (self.status, &self.reason, &self.referral) {
+            (Some(status), _, Some(referral)) => format!("{status} {referral}"),
+            (Some(status), Some(reason), None) => format!("{status} {reason}"),
+            (Some(status), None, None) => status.to_string(),
+            (None, Some(reason), _) => reason.clone(),
+            (None, None, _) => "-".to_owned(),
+        };
+        write!(
+            f,
+            "{:>4}  {:<9}  {:<8}  {:<12}  {:<13}  {:<9}  {}",
+            self.index,
+            id,
+            self.message_type.as_deref().unwrap_or("-"),
+            user,
+            self.action.map_or("-", Action::as_str),
+            self.outcome,
+            detail
+        )
+    }
+}
+
+/// The last 8 characters of a long id, after an ellipsis: enough to tell messages apart.
+fn short_id(id: &str) -> String {
+    let count = id.chars().count();
+    if count <= 9 {
+        id.to_owned()
+    } else {
+        let tail: String = id.chars().skip(count - 8).collect();
+        format!("…{tail}")
+    }
+}
+
+/// The counts of a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Messages replayed.
+    pub messages: usize,
+    /// Messages delivered.
+    pub delivered: usize,
+    /// Messages dropped (all reasons).
+    pub dropped: usize,
+    /// Messages filtered.
+    pub filtered: usize,
+    /// Messages that got no answer.
+    pub errors: usize,
+    /// `POST /customers` answered 201.
+    pub customers_created: usize,
+    /// `POST /customers` answered 200.
+    pub customers_updated: usize,
+    /// `POST /events/invoke` answered with a success.
+    pub events_stored: usize,
+    /// Events whose answer says `referral.status == "attributed"`.
+    pub referrals_attributed: usize,
+    /// Dropped messages by reason: ingestion and mapping reasons (lower case) and Rehook
+    /// error codes (upper case).
+    pub drops_by_reason: BTreeMap<String, usize>,
+}
+
+impl Summary {
+    /// Counts `deliveries`.
+    pub fn of(deliveries: &[Delivery]) -> Self {
+        let mut summary = Summary::default();
+        for d in deliveries {
+            summary.add(d);
+        }
+        summary
+    }
+
+    fn add(&mut self, d: &Delivery) {
+        self.messages += 1;
+        match d.outcome {
+            Outcome::Delivered => self.delivered += 1,
+            Outcome::Dropped => {
+                self.dropped += 1;
+                let reason = d.reason.clone().unwrap_or_else(|| "unknown".to_owned());
+                *self.drops_by_reason.entry(reason).or_default() += 1;
+            }
+            Outcome::Filtered => self.filtered += 1,
+            Outcome::Error => self.errors += 1,
+        }
+        self.customers_created += usize::from(d.created_customer());
+        self.customers_updated += usize::from(d.updated_customer());
+        self.events_stored += usize::from(d.stored_event());
+        self.referrals_attributed += usize::from(d.attributed_referral());
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{} messages: {} delivered, {} dropped, {} filtered, {} errors",
+            self.messages, self.delivered, self.dropped, self.filtered, self.errors
+        )?;
+        writeln!(
+            f,
+            "customers created: {}, updated: {}",
+            self.customers_created, self.customers_updated
+        )?;
+        writeln!(f, "events stored: {}", self.events_stored)?;
+        writeln!(f, "referrals attributed: {}", self.referrals_attributed)?;
+        writeln!(f, "filtered: {}", self.filtered)?;
+        if self.drops_by_reason.is_empty() {
+            writeln!(f, "drops by reason: none")?;
+        } else {
+            writeln!(f, "drops by reason:")?;
+            let width = self
+                .drops_by_reason
+                .keys()
+                .map(String::len)
+                .max()
+                .unwrap_or(0);
+            for (reason, count) in &self.drops_by_reason {
+                writeln!(f, "  {reason:<width$}  {count}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A whole run: every message's delivery and the counts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// One delivery per message, in replay order.
+    pub messages: Vec<Delivery>,
+    /// The counts.
+    pub summary: Summary,
+}
+
+impl Report {
+    /// Whether every message got an answer (no 5xx, no transport error).
+    pub fn all_answered(&self) -> bool {
+        self.summary.errors == 0
+    }
+}
+
+/// Plays Segment for one run: keeps the run's seen `messageId`s and sends mapped calls.
+#[derive(Debug)]
+pub struct Replayer<'c> {
+    client: &'c Client,
+    seen: HashSet<String>,
+    deliveries: Vec<Delivery>,
+}
+
+impl<'c> Replayer<'c> {
+    /// A run against the server behind `client`, with no `messageId` seen yet.
+    pub fn new(client: &'c Client) -> Self {
+        Self {
+            client,
+            seen: HashSet::new(),
+            deliveries: Vec::new(),
+        }
+    }
+
+    /// Replays one message and returns its delivery.
+    pub async fn play(&mut self, message: &InputMessage) -> &Delivery {
+        let value = &message.value;
+        let mut delivery = Delivery {
+            index: self.deliveries.len() + 1,
+            file: message.location.file.clone(),
+            line: message.location.line,
+            item: message.location.item,
+            message_id: id_text(value.get("messageId")),
+            message_type: value.get("type").and_then(Value::as_str).map(str::to_owned),
+            user_id: id_text(value.get("userId")),
+            anonymous_id: id_text(value.get("anonymousId")),
+            action: None,
+            outcome: Outcome::Dropped,
+            status: None,
+            reason: None,
+            referral: None,
+        };
+        match segment::ingest(value, &mut self.seen) {
+            Err(drop) => {
+                delivery.reason = Some(drop.reason().to_owned());
+            }
+            Ok(accepted) => match segment::map_default(&accepted) {
+                Mapped::Filtered => delivery.outcome = Outcome::Filtered,
+                Mapped::Dropped { action, reason } => {
+                    delivery.action = Some(action);
+                    delivery.reason = Some(reason.reason().to_owned());
+                }
+                Mapped::Call(call) => {
+                    delivery.action = Some(call.action);
+                    let answer = match call.action {
+                        Action::IdentifyUser => self.client.upsert_customer(&call.body).await,
+                        Action::TrackEvent => self.client.invoke_event(&call.body).await,
+                    };
+                    read_answer(&mut delivery, answer);
+                }
+            },
+        }
+        self.deliveries.push(delivery);
+        &self.deliveries[self.deliveries.len() - 1]
+    }
+
+    /// Ends the run and counts it.
+    pub fn finish(self) -> Report {
+        let summary = Summary::of(&self.deliveries);
+        Report {
+            messages: self.deliveries,
+            summary,
+        }
+    }
+}
+
+/// Replays `messages` in order against the server behind `client`; `on_each` sees every
+/// delivery as soon as it is known (to print a line or move a progress bar).
+pub async fn replay(
+    client: &Client,
+    messages: &[InputMessage],
+    mut on_each: impl FnMut(&Delivery),
+) -> Report {
+    let mut replayer = Replayer::new(client);
+    for message in messages {
+        on_each(replayer.play(message).await);
+    }
+    replayer.finish()
+}
+
+/// Turns the Rehook API's answer into the delivery's outcome, status and reason.
+fn read_answer(delivery: &mut Delivery, answer: Result<Answer, ClientError>) {
+    let answer = match answer {
+        Ok(answer) => answer,
+        Err(error) => {
+            delivery.outcome = Outcome::Error;
+            if let ClientError::Body { status, .. } = &error {
+                delivery.status = Some(*status);
+            }
+            delivery.reason = Some(error.to_string());
+            return;
+        }
+    };
+    delivery.status = Some(answer.status);
+    match answer.status {
+        200..=299 => {
+            if let Some(reason) = answer.accepted_drop_reason() {
+                delivery.outcome = Outcome::Dropped;
+                delivery.reason = Some(reason.to_owned());
+            } else {
+                delivery.outcome = Outcome::Delivered;
+                delivery.referral = answer.referral_status().map(str::to_owned);
+            }
+        }
+        400..=499 => {
+            delivery.outcome = Outcome::Dropped;
+            delivery.reason = Some(
+                answer
+                    .error_code()
+                    .map_or_else(|| format!("HTTP_{}", answer.status), str::to_owned),
+            );
+        }
+        status => {
+            delivery.outcome = Outcome::Error;
+            delivery.reason = Some(match answer.error_code() {
+                Some(code) => code.to_owned(),
+                None if status >= 500 => format!("HTTP_{status}"),
+                None => format!("unexpected status {status}"),
+            });
+        }
+    }
+}
+
+/// An id as ingestion reads it: a non-empty string, or a number written as JavaScript would.
+fn id_text(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(segment::js_number_string(n)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delivery() -> Delivery {
+        Delivery {
+            index: 3,
+            file: "f.ndjson".into(),
+            line: 1,
+            item: Some(3),
+            message_id: Some("node-next-1796321495044-65c1ebae-14c7-482c-8c77-f9bed6d1bbb8".into()),
+            message_type: Some("identify".into()),
+            user_id: Some("u-010".into()),
+            anonymous_id: None,
+            action: Some(Action::IdentifyUser),
+            outcome: Outcome::Dropped,
+            status: None,
+            reason: None,
+            referral: None,
+        }
+    }
+
+    fn answered(status: u16, body: Value) -> Delivery {
+        let mut d = delivery();
+        read_answer(
+            &mut d,
+            Ok(Answer {
+                status,
+                body,
+                request_id: None,
+            }),
+        );
+        d
+    }
+
+    #[test]
+    fn answers_become_outcomes() {
+        let d = answered(201, serde_json::json!({"source_id": "u-1"}));
+        assert_eq!(
+            (d.outcome, d.status, d.reason),
+            (Outcome::Delivered, Some(201), None)
+        );
+        let d = answered(
+            200,
+            serde_json::json!({"status": "dropped", "reason": "REFERRAL_CODE_TAKEN"}),
+        );
+        assert_eq!(
+            (d.outcome, d.status, d.reason.as_deref()),
+            (Outcome::Dropped, Some(200), Some("REFERRAL_CODE_TAKEN"))
+        );
+        let d = answered(409, serde_json::json!({"code": "REFERRAL_CODE_TAKEN"}));
+        assert_eq!(
+            (d.outcome, d.reason.as_deref()),
+            (Outcome::Dropped, Some("REFERRAL_CODE_TAKEN"))
+        );
+        let d = answered(404, Value::Null);
+        assert_eq!(d.reason.as_deref(), Some("HTTP_404"));
+        let d = answered(500, serde_json::json!({"code": "INTERNAL"}));
+        assert_eq!(
+            (d.outcome, d.status, d.reason.as_deref()),
+            (Outcome::Error, Some(500), Some("INTERNAL"))
+        );
+        let d = answered(302, Value::Null);
+        assert_eq!(
+            (d.outcome, d.reason.as_deref()),
+            (Outcome::Error, Some("unexpected status 302"))
+        );
+    }
+
+    #[test]
+    fn lines_show_id_type_user_action_outcome_and_detail() {
+        let d = answered(409, serde_json::json!({"code": "REFERRAL_CODE_TAKEN"}));
+        assert_eq!(
+            d.to_string(),
+            "   3  …d6d1bbb8  identify  u-010         identify_user  dropped    409 REFERRAL_CODE_TAKEN"
+        );
+        let mut anonymous = delivery();
+        anonymous.user_id = None;
+        anonymous.anonymous_id = Some("anon-1".into());
+        anonymous.message_id = None;
+        anonymous.reason = Some("anonymous_only".into());
+        assert_eq!(
+            anonymous.to_string(),
+            "   3  -          identify  anon:anon-1   identify_user  dropped    anonymous_only"
+        );
+    }
+
+    #[test]
+    fn the_summary_counts_every_kind_of_outcome() {
+        let created = answered(201, serde_json::json!({}));
+        let updated = answered(200, serde_json::json!({}));
+        let mut event = answered(
+            200,
+            serde_json::json!({"status": "ok", "referral": {"status": "attributed"}}),
+        );
+        event.action = Some(Action::TrackEvent);
+        let taken = answered(409, serde_json::json!({"code": "REFERRAL_CODE_TAKEN"}));
+        let mut filtered = delivery();
+        filtered.outcome = Outcome::Filtered;
+        let failed = answered(503, Value::Null);
+        let summary = Summary::of(&[created, updated, event, taken, filtered, failed]);
+        assert_eq!(
+            summary,
+            Summary {
+                messages: 6,
+                delivered: 3,
+                dropped: 1,
+                filtered: 1,
+                errors: 1,
+                customers_created: 1,
+                customers_updated: 1,
+                events_stored: 1,
+                referrals_attributed: 1,
+                drops_by_reason: BTreeMap::from([("REFERRAL_CODE_TAKEN".to_owned(), 1)]),
+            }
+        );
+    }
+}

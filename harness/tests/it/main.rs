@@ -1,0 +1,8 @@
+//! The harness's one integration-test binary: replaying files against in-process fakes and
+//! tiny stand-in servers, reading every input format, and the command line's exit codes.
+
+mod cli;
+mod corpus;
+mod input_formats;
+mod replay_answers;
+mod support;
