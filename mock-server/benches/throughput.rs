@@ -42,7 +42,8 @@ async fn run_case(mock: &MockRehook, case: Case, requests: usize, tasks: usize) 
     let start = Instant::now();
     let mut handles = Vec::new();
     for task in 0..tasks {
-        let (client, base, key, secret) = (client.clone(), base.clone(), key.clone(), secret.clone());
+        let (client, base, key, secret) =
+            (client.clone(), base.clone(), key.clone(), secret.clone());
         handles.push(tokio::spawn(async move {
             for i in (task..requests).step_by(tasks) {
                 let request = match case {
@@ -50,13 +51,13 @@ async fn run_case(mock: &MockRehook, case: Case, requests: usize, tasks: usize) 
                     Case::CreateCustomer => client
                         .post(format!("{base}/customers"))
                         .json(&json!({"source_id": format!("new-{i}"), "metadata": {"n": i}})),
-                    Case::UpdateCustomer => client
-                        .post(format!("{base}/customers"))
-                        .json(&json!({"source_id": format!("u-{}", i % 100), "metadata": {"k": i}})),
-                    Case::ConversionEvent => client
-                        .post(format!("{base}/events/invoke"))
-                        .json(&json!({"source_id": format!("friend-{i}"), "event_name": "signup",
-                                      "metadata": {"referral_code": "ADVOCATE"}})),
+                    Case::UpdateCustomer => client.post(format!("{base}/customers")).json(
+                        &json!({"source_id": format!("u-{}", i % 100), "metadata": {"k": i}}),
+                    ),
+                    Case::ConversionEvent => client.post(format!("{base}/events/invoke")).json(
+                        &json!({"source_id": format!("friend-{i}"), "event_name": "signup",
+                                      "metadata": {"referral_code": "ADVOCATE"}}),
+                    ),
                 };
                 let response = request
                     .basic_auth(&key, Some(&secret))
@@ -90,8 +91,16 @@ async fn main() {
     println!("{requests} requests per case, {tasks} concurrent client tasks");
     let baseline = run_case(&mock, Case::Health, requests, tasks).await;
     let rate = |d: Duration| requests as f64 / d.as_secs_f64();
-    println!("{:<44} {:>10.0} req/s  ratio 1.00", Case::Health.name(), rate(baseline));
-    for case in [Case::CreateCustomer, Case::UpdateCustomer, Case::ConversionEvent] {
+    println!(
+        "{:<44} {:>10.0} req/s  ratio 1.00",
+        Case::Health.name(),
+        rate(baseline)
+    );
+    for case in [
+        Case::CreateCustomer,
+        Case::UpdateCustomer,
+        Case::ConversionEvent,
+    ] {
         let elapsed = run_case(&mock, case, requests, tasks).await;
         println!(
             "{:<44} {:>10.0} req/s  ratio {:.2}",

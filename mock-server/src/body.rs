@@ -29,6 +29,8 @@ pub struct BodyRules {
     pub too_large: ErrorCode,
     /// Whether `text/plain` counts as JSON (browser SDKs send it to the front door).
     pub allow_text_plain: bool,
+    /// The deepest nesting of arrays and objects accepted (the outermost is level 1).
+    pub max_depth: usize,
 }
 
 impl BodyRules {
@@ -37,12 +39,15 @@ impl BodyRules {
         limit: API_BODY_LIMIT,
         too_large: ErrorCode::PayloadTooLarge,
         allow_text_plain: false,
+        max_depth: MAX_DEPTH,
     };
-    /// `PUT /__admin/state`: JSON only, 256 MiB.
+    /// `PUT /__admin/state`: JSON only, 256 MiB, and room for the levels the document wraps
+    /// around stored metadata (`data.<key>.customers[].metadata`), so every export imports.
     pub const STATE: BodyRules = BodyRules {
         limit: STATE_BODY_LIMIT,
         too_large: ErrorCode::PayloadTooLarge,
         allow_text_plain: false,
+        max_depth: MAX_DEPTH + STATE_WRAPPING_DEPTH,
     };
 }
 
@@ -120,7 +125,7 @@ impl RawBody {
             }
             raw
         };
-        parse_json(bytes)
+        parse_json(bytes, rules.max_depth)
     }
 
     /// The request headers that came with the body.
@@ -222,7 +227,7 @@ fn gunzip(raw: &[u8], rules: BodyRules) -> Result<Vec<u8>, ApiError> {
 }
 
 /// Parse bytes as JSON: BOM skipped, blank body refused as `INVALID_BODY`.
-pub fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
+pub fn parse_json(bytes: &[u8], max_depth: usize) -> Result<Value, ApiError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::new(
@@ -230,13 +235,66 @@ pub fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
             "the request body is empty; send a JSON object",
         ));
     }
-    serde_json::from_slice(bytes).map_err(|e| {
-        ApiError::new(
+    if nesting_depth(bytes, max_depth) > max_depth {
+        return Err(ApiError::new(
             ErrorCode::InvalidJson,
-            format!("the request body is not valid JSON: {e}"),
+            format!("the request body is nested deeper than {max_depth} levels"),
         )
-        .with_details(json!({ "line": e.line(), "column": e.column() }))
-    })
+        .with_details(json!({ "max_depth": max_depth })));
+    }
+    // serde_json's own limit stops at 127 levels; the scan above has bounded the depth.
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    deserializer.disable_recursion_limit();
+    serde::Deserialize::deserialize(&mut deserializer)
+        .and_then(|value| deserializer.end().map(|()| value))
+        .map_err(|e| {
+            ApiError::new(
+                ErrorCode::InvalidJson,
+                format!("the request body is not valid JSON: {e}"),
+            )
+            .with_details(json!({ "line": e.line(), "column": e.column() }))
+        })
+}
+
+/// The deepest nesting of arrays and objects a request body may have (the outermost is
+/// level 1).
+pub const MAX_DEPTH: usize = 128;
+
+/// Levels a state document adds above a customer's metadata: the document, `data`, the
+/// application, `customers`, the customer record.
+const STATE_WRAPPING_DEPTH: usize = 5;
+
+/// The deepest nesting of arrays and objects in `bytes`, brackets inside strings not counted.
+///
+/// Exact for valid JSON; for invalid JSON it agrees with the parser up to the first error.
+/// Stops counting once past `limit`.
+fn nesting_depth(bytes: &[u8], limit: usize) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for &byte in bytes {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+                if deepest > limit {
+                    break;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 #[cfg(test)]
@@ -312,6 +370,20 @@ mod tests {
         let deep = |n: usize| format!("{{\"a\":{}{}}}", "[".repeat(n), "]".repeat(n));
         let ok = RawBody::new(HeaderMap::new(), Bytes::from(deep(100)));
         assert!(ok.json_object(BodyRules::API).is_ok());
+        // The outer object plus 127 arrays: 128 levels, the most allowed.
+        let limit = RawBody::new(HeaderMap::new(), Bytes::from(deep(127)));
+        assert!(limit.json_object(BodyRules::API).is_ok());
+        let over = RawBody::new(HeaderMap::new(), Bytes::from(deep(128)));
+        assert_eq!(
+            code(over.json_object(BodyRules::API)),
+            ErrorCode::InvalidJson
+        );
+        let quoted = format!("{{\"a\":\"{}\\\"{}\"}}", "[".repeat(500), "{".repeat(500));
+        let quoted = RawBody::new(HeaderMap::new(), Bytes::from(quoted));
+        assert!(
+            quoted.json_object(BodyRules::API).is_ok(),
+            "brackets in strings do not nest"
+        );
         let too_deep = RawBody::new(HeaderMap::new(), Bytes::from(deep(200)));
         assert_eq!(
             code(too_deep.json_object(BodyRules::API)),

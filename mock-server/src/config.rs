@@ -152,7 +152,9 @@ impl ConfigDoc {
     /// Resolve against the running applications (for secrets left out) and validate.
     pub fn resolve(self, running: &[AppConfig]) -> Result<Vec<AppConfig>, ApiError> {
         if self.applications.is_empty() {
-            return Err(invalid_config("applications must list at least one application"));
+            return Err(invalid_config(
+                "applications must list at least one application",
+            ));
         }
         let mut apps = Vec::with_capacity(self.applications.len());
         for doc in self.applications {
@@ -252,20 +254,39 @@ pub enum LogFormat {
 
 /// The command line of `rehook-mock`. Every flag can also be set through its env var.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "rehook-mock", version, about = "A local fake of the Rehook API, with a Segment front door and an admin API.")]
+#[command(
+    name = "rehook-mock",
+    version,
+    about = "A local fake of the Rehook API, with a Segment front door and an admin API."
+)]
 pub struct Cli {
     /// Address to listen on.
     #[arg(long, env = "REHOOK_BIND", default_value = "127.0.0.1:4100")]
     pub bind: SocketAddr,
     /// An application as KEY:SECRET (repeatable; the first is the default application).
     /// Without any, the default application rk_test_key:rk_test_secret with write key wk_test.
-    #[arg(long = "app", env = "REHOOK_APP", value_name = "KEY:SECRET", value_delimiter = ',')]
+    #[arg(
+        long = "app",
+        env = "REHOOK_APP",
+        value_name = "KEY:SECRET",
+        value_delimiter = ','
+    )]
     pub apps: Vec<String>,
     /// A Segment write key, for the --app given before it (repeatable).
-    #[arg(long = "write-key", env = "REHOOK_WRITE_KEY", value_name = "KEY", value_delimiter = ',')]
+    #[arg(
+        long = "write-key",
+        env = "REHOOK_WRITE_KEY",
+        value_name = "KEY",
+        value_delimiter = ','
+    )]
     pub write_keys: Vec<String>,
     /// An event name that converts a referral, for every application (repeatable; default signup).
-    #[arg(long = "conversion-event", env = "REHOOK_CONVERSION_EVENT", value_name = "NAME", value_delimiter = ',')]
+    #[arg(
+        long = "conversion-event",
+        env = "REHOOK_CONVERSION_EVENT",
+        value_name = "NAME",
+        value_delimiter = ','
+    )]
     pub conversion_events: Vec<String>,
     /// How business-rule refusals are answered, for every application.
     #[arg(long, env = "REHOOK_DROP_MODE", value_enum)]
@@ -309,8 +330,8 @@ impl FileConfig {
     pub fn load(path: &std::path::Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
-        let is_json = path.extension().is_some_and(|e| e == "json")
-            || text.trim_start().starts_with('{');
+        let is_json =
+            path.extension().is_some_and(|e| e == "json") || text.trim_start().starts_with('{');
         if is_json {
             serde_json::from_str(&text)
                 .map_err(|e| format!("config file {} is not valid: {e}", path.display()))
@@ -325,21 +346,30 @@ impl Cli {
     /// Parse the process arguments, remembering which --app each --write-key follows.
     pub fn from_args() -> Self {
         let matches = <Self as clap::CommandFactory>::command().get_matches();
-        let mut cli = <Self as clap::FromArgMatches>::from_arg_matches(&matches)
-            .unwrap_or_else(|e| e.exit());
+        let mut cli =
+            <Self as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
         let from_command_line =
             |id: &str| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
         if from_command_line("write_keys") {
             let app_positions: Vec<usize> = if from_command_line("apps") {
-                matches.indices_of("apps").map(Iterator::collect).unwrap_or_default()
+                matches
+                    .indices_of("apps")
+                    .map(Iterator::collect)
+                    .unwrap_or_default()
             } else {
                 Vec::new()
             };
             cli.write_key_owners = matches
                 .indices_of("write_keys")
                 .map(|idx| {
-                    idx.map(|i| app_positions.iter().filter(|&&a| a < i).count().saturating_sub(1))
-                        .collect()
+                    idx.map(|i| {
+                        app_positions
+                            .iter()
+                            .filter(|&&a| a < i)
+                            .count()
+                            .saturating_sub(1)
+                    })
+                    .collect()
                 })
                 .unwrap_or_default();
         }
@@ -355,7 +385,10 @@ impl Cli {
         let mut config = Config::default();
         let mut bind = self.bind;
         if let Some(file_bind) = file.bind
-            && self.bind == "127.0.0.1:4100".parse::<SocketAddr>().expect("literal address")
+            && self.bind
+                == "127.0.0.1:4100"
+                    .parse::<SocketAddr>()
+                    .expect("literal address")
         {
             bind = file_bind;
         }
@@ -371,9 +404,9 @@ impl Cli {
                 .apps
                 .iter()
                 .map(|pair| {
-                    let (key, secret) = pair.split_once(':').ok_or_else(|| {
-                        format!("--app {pair:?} must be KEY:SECRET")
-                    })?;
+                    let (key, secret) = pair
+                        .split_once(':')
+                        .ok_or_else(|| format!("--app {pair:?} must be KEY:SECRET"))?;
                     Ok(AppConfig::new(key, secret))
                 })
                 .collect::<Result<_, String>>()?;

@@ -20,21 +20,30 @@ async fn main() -> ExitCode {
     let listener = match tokio::net::TcpListener::bind(bind).await {
         Ok(listener) => listener,
         Err(e) => {
-            eprintln!("rehook-mock: cannot listen on {bind} (port {}): {e}", bind.port());
+            eprintln!(
+                "rehook-mock: cannot listen on {bind} (port {}): {e}",
+                bind.port()
+            );
             return ExitCode::FAILURE;
         }
     };
     let addr = listener.local_addr().unwrap_or(bind);
+    // Installed before readiness is announced: a SIGTERM sent as soon as the listening line
+    // appears must shut down cleanly, not kill the process with the default action.
+    let shutdown = shutdown_signal();
     let default_app = &config.apps[0];
     println!("rehook-mock listening on http://{addr}");
     println!(
         "  Rehook API: Basic {}:{}   Segment write key: {}   admin: http://{addr}/__admin/health",
         default_app.api_key,
         default_app.api_secret,
-        default_app.write_keys.first().map_or("(none)", String::as_str),
+        default_app
+            .write_keys
+            .first()
+            .map_or("(none)", String::as_str),
     );
     let store = Arc::new(Store::new(config));
-    match run(listener, store, shutdown_signal()).await {
+    match run(listener, store, shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("rehook-mock: server error: {e}");
@@ -55,24 +64,38 @@ fn init_tracing(format: LogFormat) {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Completes on Ctrl-C or SIGTERM. The handlers are installed by the call itself, not on the
+/// first poll.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let mut signals = {
+        use tokio::signal::unix::{SignalKind, signal};
+        [SignalKind::interrupt(), SignalKind::terminate()].map(|kind| signal(kind).ok())
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+    async move {
+        #[cfg(unix)]
+        {
+            let [interrupt, terminate] = &mut signals;
+            tokio::select! {
+                () = recv(interrupt.as_mut()) => {},
+                () = recv(terminate.as_mut()) => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("shutting down: finishing requests in flight");
     }
-    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// The next delivery of `signal`; never, when its handler could not be installed.
+#[cfg(unix)]
+async fn recv(signal: Option<&mut tokio::signal::unix::Signal>) {
+    match signal {
+        Some(signal) => {
+            signal.recv().await;
+        }
+        None => std::future::pending::<()>().await,
+    }
 }

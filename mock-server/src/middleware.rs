@@ -39,7 +39,7 @@ pub(crate) async fn observe(State(store): State<Arc<Store>>, req: Request, next:
         .path_and_query()
         .map_or_else(|| req.uri().path().to_owned(), ToString::to_string);
     let path = req.uri().path().to_owned();
-    let journaled = !path.starts_with("/__admin");
+    let journaled = !(path == "/__admin" || path.starts_with("/__admin/"));
     let cap = if path == "/__admin/state" {
         STATE_RAW_CAP
     } else {
@@ -170,9 +170,10 @@ fn ensure_json_error(
             ErrorCode::UnsupportedMediaType,
             "the request's media type is not supported",
         ),
-        s if s.is_server_error() => {
-            ApiError::new(ErrorCode::Internal, "the fake failed to answer this request")
-        }
+        s if s.is_server_error() => ApiError::new(
+            ErrorCode::Internal,
+            "the fake failed to answer this request",
+        ),
         _ => ApiError::new(ErrorCode::BadRequest, "the request could not be understood"),
     };
     let mut fixed = (error.status(), axum::Json(error.body(id))).into_response();

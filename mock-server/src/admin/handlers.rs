@@ -126,7 +126,10 @@ pub(crate) async fn admin_config_put(
 ) -> Result<Json<Value>, ApiError> {
     let doc = body.json_object(BodyRules::API)?;
     let doc: ConfigDoc = serde_json::from_value(Value::Object(doc)).map_err(|e| {
-        ApiError::new(ErrorCode::InvalidConfig, format!("the config is not valid: {e}"))
+        ApiError::new(
+            ErrorCode::InvalidConfig,
+            format!("the config is not valid: {e}"),
+        )
     })?;
     store.put_config(doc)?;
     Ok(Json(store.config_doc(false)))
@@ -149,7 +152,10 @@ pub(crate) async fn admin_state_put(
 ) -> Result<Json<Value>, ApiError> {
     let doc = body.json_object(BodyRules::STATE)?;
     let doc: StateDoc = serde_json::from_value(Value::Object(doc)).map_err(|e| {
-        ApiError::new(ErrorCode::InvalidState, format!("the state document is not valid: {e}"))
+        ApiError::new(
+            ErrorCode::InvalidState,
+            format!("the state document is not valid: {e}"),
+        )
     })?;
     store.import(doc)?;
     Ok(Json(json!({ "status": "ok" })))

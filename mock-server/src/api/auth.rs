@@ -7,8 +7,8 @@ use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use base64::Engine;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
 
@@ -35,7 +35,9 @@ pub(crate) fn basic_credentials(parts: &Parts) -> Result<(String, String), &'sta
         .headers
         .get(header::AUTHORIZATION)
         .ok_or("the Authorization header is missing")?;
-    let text = value.to_str().map_err(|_| "the Authorization header is not text")?;
+    let text = value
+        .to_str()
+        .map_err(|_| "the Authorization header is not text")?;
     let (scheme, encoded) = text
         .trim()
         .split_once(' ')

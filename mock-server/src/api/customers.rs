@@ -23,7 +23,14 @@ pub(crate) async fn customers_upsert(
     auth: RehookAuth,
     body: RawBody,
 ) -> Result<Answer, ApiError> {
-    write_call(&store, &auth.api_key, Call::UpsertCustomer, &method, &uri, &body)
+    write_call(
+        &store,
+        &auth.api_key,
+        Call::UpsertCustomer,
+        &method,
+        &uri,
+        &body,
+    )
 }
 
 fn customer_not_found(key: &str) -> ApiError {
@@ -41,7 +48,9 @@ pub(crate) async fn customers_get(
     PathParam(key): PathParam,
 ) -> Result<Json<Customer>, ApiError> {
     store
-        .with_app(Some(&auth.api_key), |app| app.customer_by_source_or_id(&key))?
+        .with_app(Some(&auth.api_key), |app| {
+            app.customer_by_source_or_id(&key)
+        })?
         .map(Json)
         .ok_or_else(|| customer_not_found(&key))
 }

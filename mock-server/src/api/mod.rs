@@ -21,7 +21,6 @@ use crate::rehook::{self, Answer, Call, CallContext};
 use crate::store::Store;
 use crate::store::ids::now;
 
-
 /// The Rehook API routes.
 pub(crate) fn routes() -> Router<Arc<Store>> {
     Router::new()

@@ -30,7 +30,8 @@ pub fn upsert(app: &App, input: CustomerInput, now: &str) -> Result<Upserted, Ap
             {
                 claim(app, code, &record.source_id)?;
                 let old = std::mem::replace(&mut record.referral_code, code.clone());
-                data.codes.remove_if(&old, |_, owner| *owner == record.source_id);
+                data.codes
+                    .remove_if(&old, |_, owner| *owner == record.source_id);
             }
             if let Some(metadata) = input.metadata {
                 record.metadata.extend(metadata);

@@ -69,7 +69,9 @@ pub fn invoke(app: &App, input: EventInput, now: &str) -> Result<Invoked, ApiErr
                     ErrorCode::SelfReferral,
                     format!("referral_code {code:?} belongs to the caller itself"),
                 )
-                .with_details(json!({ "field": "metadata.referral_code", "referral_code": code })));
+                .with_details(
+                    json!({ "field": "metadata.referral_code", "referral_code": code }),
+                ));
             }
             Some(owner)
         }

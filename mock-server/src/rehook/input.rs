@@ -90,7 +90,10 @@ fn source_id(body: &Map<String, Value>) -> Result<String, ApiError> {
         Some(other) => Err(field_error(
             ErrorCode::InvalidSourceId,
             "source_id",
-            format!("source_id must be a string or a number, got {}", kind(other)),
+            format!(
+                "source_id must be a string or a number, got {}",
+                kind(other)
+            ),
         )),
     }
 }
@@ -201,14 +204,20 @@ mod tests {
         assert_eq!(customer_err(json!({})), SourceIdRequired);
         assert_eq!(customer_err(json!({"source_id": null})), SourceIdRequired);
         assert_eq!(customer_err(json!({"source_id": ""})), SourceIdRequired);
-        assert_eq!(customer_err(json!({"source_id": " \u{3000}\t"})), SourceIdRequired);
+        assert_eq!(
+            customer_err(json!({"source_id": " \u{3000}\t"})),
+            SourceIdRequired
+        );
         assert_eq!(customer_err(json!({"source_id": true})), InvalidSourceId);
         assert_eq!(customer_err(json!({"source_id": {}})), InvalidSourceId);
         assert_eq!(customer_err(json!({"source_id": []})), InvalidSourceId);
         let parsed = CustomerInput::parse(&obj(json!({"source_id": 4021}))).unwrap();
         assert_eq!(parsed.source_id, "4021");
         let parsed = CustomerInput::parse(&obj(json!({"source_id": " u-1 "}))).unwrap();
-        assert_eq!(parsed.source_id, " u-1 ", "the stored value is the original string");
+        assert_eq!(
+            parsed.source_id, " u-1 ",
+            "the stored value is the original string"
+        );
     }
 
     #[test]
@@ -221,8 +230,10 @@ mod tests {
             customer_err(json!({"source_id": "a", "metadata": 1, "referral_code": []})),
             ErrorCode::InvalidMetadata
         );
-        let e = EventInput::parse(&obj(json!({"source_id": "a", "event_name": 5, "metadata": 1})))
-            .unwrap_err();
+        let e = EventInput::parse(&obj(
+            json!({"source_id": "a", "event_name": 5, "metadata": 1}),
+        ))
+        .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidEventName);
     }
 
@@ -239,8 +250,19 @@ mod tests {
         assert_eq!(code(json!(true)), Ok(Some("true".into())));
         assert_eq!(code(json!("AbC")), Ok(Some("AbC".into())));
         assert_eq!(code(json!("x".repeat(64))), Ok(Some("x".repeat(64))));
-        for bad in [json!("x".repeat(65)), json!("A B"), json!("A\u{7}"), json!(" "), json!({}), json!([])] {
-            assert_eq!(code(bad.clone()), Err(ErrorCode::InvalidReferralCode), "{bad}");
+        for bad in [
+            json!("x".repeat(65)),
+            json!("A B"),
+            json!("A\u{7}"),
+            json!(" "),
+            json!({}),
+            json!([]),
+        ] {
+            assert_eq!(
+                code(bad.clone()),
+                Err(ErrorCode::InvalidReferralCode),
+                "{bad}"
+            );
         }
     }
 
@@ -256,8 +278,15 @@ mod tests {
             json!({"referral_code": {}}),
             json!({"referral_code": "  "}),
         ] {
-            assert_eq!(code(bad.clone()), Err(ErrorCode::ReferralCodeRequired), "{bad}");
+            assert_eq!(
+                code(bad.clone()),
+                Err(ErrorCode::ReferralCodeRequired),
+                "{bad}"
+            );
         }
-        assert_eq!(conversion_code(None).unwrap_err().code, ErrorCode::ReferralCodeRequired);
+        assert_eq!(
+            conversion_code(None).unwrap_err().code,
+            ErrorCode::ReferralCodeRequired
+        );
     }
 }

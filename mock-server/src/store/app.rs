@@ -297,7 +297,10 @@ impl AppData {
             if !attributed.insert(r.friend.clone()) {
                 return Err(format!("friend {:?} is referred twice", r.friend));
             }
-            data.referrals.entry(r.advocate.clone()).or_default().push(r);
+            data.referrals
+                .entry(r.advocate.clone())
+                .or_default()
+                .push(r);
         }
         for entry in data.customers.iter() {
             if entry.referred_by.is_some() && !attributed.contains(entry.key()) {

@@ -83,9 +83,8 @@ fn fnv1a(text: &str) -> u64 {
 
 /// The current time as RFC 3339 UTC with milliseconds: `2026-12-03T18:11:35.043Z`.
 pub fn now() -> String {
-    let format = format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
+    let format =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
     OffsetDateTime::now_utc()
         .format(&format)
         .unwrap_or_else(|_| "1970-01-01T00:00:00.000Z".to_owned())

@@ -120,10 +120,7 @@ impl Store {
         };
         Self {
             registry: RwLock::new(Registry {
-                apps: apps
-                    .into_iter()
-                    .map(|c| App::new(c, config.seed))
-                    .collect(),
+                apps: apps.into_iter().map(|c| App::new(c, config.seed)).collect(),
             }),
             journal: Journal::new(config.journal_capacity),
             unknown_sources: Mutex::new(Vec::new()),
@@ -139,7 +136,9 @@ impl Store {
     }
 
     fn write(&self) -> RwLockWriteGuard<'_, Registry> {
-        self.registry.write().unwrap_or_else(PoisonError::into_inner)
+        self.registry
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// A fresh request id.
@@ -158,11 +157,7 @@ impl Store {
     }
 
     /// Run `f` on one application (`None`: the default one).
-    pub fn with_app<T>(
-        &self,
-        app: Option<&str>,
-        f: impl FnOnce(&App) -> T,
-    ) -> Result<T, ApiError> {
+    pub fn with_app<T>(&self, app: Option<&str>, f: impl FnOnce(&App) -> T) -> Result<T, ApiError> {
         let registry = self.read();
         Ok(f(registry.select(app)?))
     }
@@ -173,7 +168,11 @@ impl Store {
     }
 
     /// One customer by source_id.
-    pub fn customer(&self, app: Option<&str>, source_id: &str) -> Result<Option<Customer>, ApiError> {
+    pub fn customer(
+        &self,
+        app: Option<&str>,
+        source_id: &str,
+    ) -> Result<Option<Customer>, ApiError> {
         self.with_app(app, |a| a.customer(source_id))
     }
 
@@ -233,21 +232,25 @@ impl Store {
         let mut old: Vec<App> = std::mem::take(&mut registry.apps);
         registry.apps = apps
             .into_iter()
-            .map(|config| match old.iter().position(|a| a.config.api_key == config.api_key) {
-                Some(i) => {
-                    let mut app = old.swap_remove(i);
-                    app.config = config;
-                    app
-                }
-                None => App::new(config, self.seed),
-            })
+            .map(
+                |config| match old.iter().position(|a| a.config.api_key == config.api_key) {
+                    Some(i) => {
+                        let mut app = old.swap_remove(i);
+                        app.config = config;
+                        app
+                    }
+                    None => App::new(config, self.seed),
+                },
+            )
             .collect();
         Ok(())
     }
 
     /// The whole state (config and data; not the journal).
     pub fn export(&self, secrets: bool) -> StateDoc {
-        let registry = self.read();
+        // Exclusive, like a reset: writes hold the lock shared, so a shared export could read
+        // a friend before its conversion and the referral after it (not importable).
+        let registry = self.write();
         StateDoc {
             format: STATE_FORMAT.to_owned(),
             config: json!({
@@ -274,8 +277,13 @@ impl Store {
             .map_err(|e| invalid(format!("config is not valid: {e}")))?;
         let mut data = doc.data;
         let mut registry = self.write();
-        let configs = config.resolve(&registry.configs())?;
-        if let Some(stray) = data.keys().find(|k| !configs.iter().any(|c| &c.api_key == *k)) {
+        let configs = config
+            .resolve(&registry.configs())
+            .map_err(|e| invalid(format!("config is not valid: {}", e.message)))?;
+        if let Some(stray) = data
+            .keys()
+            .find(|k| !configs.iter().any(|c| &c.api_key == *k))
+        {
             return Err(invalid(format!(
                 "data for {stray:?}, which the config does not list"
             )));

@@ -1,0 +1,1073 @@
+//! Contract section 4: the `/__admin` control plane — inspection, the request journal, reset,
+//! configuration, export and import, the admin token and `?app=`.
+
+use std::collections::BTreeSet;
+
+use rehook_mock::{AppConfig, MockRehook};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::support::{Fake, basic, bytes, is_utc_timestamp, send};
+
+fn two_apps() -> rehook_mock::MockRehookBuilder {
+    MockRehook::builder()
+        .app(AppConfig::new("key_a", "secret_a"))
+        .app(AppConfig::new("key_b", "secret_b"))
+}
+
+/// POST `body` to `path` as the application `key`/`secret`.
+async fn post_as(
+    fake: &Fake,
+    key: &str,
+    secret: &str,
+    path: &str,
+    body: Value,
+) -> crate::support::Reply {
+    send(
+        fake.request(Method::POST, path)
+            .header("authorization", basic(key, secret))
+            .json(&body),
+    )
+    .await
+}
+
+fn source_ids(customers: &Value) -> Vec<&str> {
+    customers
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|c| c["source_id"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn health_answers_ok_and_the_version() {
+    let fake = Fake::start().await;
+    assert_eq!(
+        fake.admin_get("/__admin/health").await,
+        json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")})
+    );
+}
+
+#[tokio::test]
+async fn customers_are_listed_sorted_by_source_id_and_found_one_by_one() {
+    let fake = Fake::start().await;
+    for source_id in ["b", "a", "c", "B", "a-2", "10", "9"] {
+        fake.customer(json!({"source_id": source_id})).await;
+    }
+    let listed = fake.admin_get("/__admin/customers").await;
+    assert_eq!(source_ids(&listed), ["10", "9", "B", "a", "a-2", "b", "c"]);
+    for customer in listed.as_array().unwrap() {
+        let path = format!(
+            "/__admin/customers/{}",
+            customer["source_id"].as_str().unwrap()
+        );
+        assert_eq!(&fake.admin_get(&path).await, customer);
+    }
+    fake.admin(Method::GET, "/__admin/customers/nobody")
+        .await
+        .error(404, "CUSTOMER_NOT_FOUND");
+    let empty = Fake::start().await;
+    assert_eq!(empty.admin_get("/__admin/customers").await, json!([]));
+}
+
+#[tokio::test]
+async fn events_are_listed_in_arrival_order_and_filtered_by_source_id() {
+    let fake = Fake::start().await;
+    let mut ids = Vec::new();
+    for (name, source_id) in [("e1", "u-2"), ("e2", "u-1"), ("e3", "u-2"), ("e4", "u-3")] {
+        let reply = fake
+            .invoke(json!({"event_name": name, "source_id": source_id}))
+            .await;
+        ids.push((
+            reply.ok(200)["event"]["id"].as_str().unwrap().to_owned(),
+            source_id,
+        ));
+    }
+    let all = fake.admin_get("/__admin/events").await;
+    let listed: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        listed,
+        ids.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>()
+    );
+    let names = |events: &Value| -> Vec<String> {
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["event_name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        names(&fake.admin_get("/__admin/events?source_id=u-2").await),
+        ["e1", "e3"]
+    );
+    assert_eq!(
+        names(&fake.admin_get("/__admin/events?source_id=u-3").await),
+        ["e4"]
+    );
+    assert_eq!(
+        fake.admin_get("/__admin/events?source_id=nobody").await,
+        json!([])
+    );
+}
+
+#[tokio::test]
+async fn drops_carry_request_id_time_layer_endpoint_reason_status_and_body() {
+    let fake = Fake::start().await;
+    fake.customer(json!({"source_id": "adv", "referral_code": "ADV"}))
+        .await;
+    let body = json!({"source_id": "x", "referral_code": "ADV", "unknown": [1]});
+    let reply = fake.upsert(body.clone()).await;
+    reply.error(409, "REFERRAL_CODE_TAKEN");
+    let drops = fake.admin_get("/__admin/drops").await;
+    assert_eq!(drops.as_array().unwrap().len(), 1);
+    let drop = &drops[0];
+    assert!(is_utc_timestamp(drop["at"].as_str().unwrap()));
+    let mut expected = json!({
+        "request_id": reply.request_id(),
+        "layer": "rehook",
+        "endpoint": "POST /customers",
+        "reason": "REFERRAL_CODE_TAKEN",
+        "status": 409,
+        "body": body,
+    });
+    expected["at"] = drop["at"].clone();
+    assert_eq!(drop, &expected);
+}
+
+#[tokio::test]
+async fn the_journal_keeps_api_requests_with_redacted_credentials() {
+    let fake = Fake::start().await;
+    let created = fake.upsert(json!({"source_id": "u-1"})).await;
+    let refused = send(
+        fake.request(Method::POST, "/customers?x=1")
+            .header("authorization", basic("rk_test_key", "hunter2"))
+            .json(&json!({"source_id": "u-2"})),
+    )
+    .await;
+    let missing = send(fake.request(Method::GET, "/nope")).await;
+    fake.admin_get("/__admin/health").await;
+    fake.admin_get("/__admin/customers").await;
+    fake.admin(Method::GET, "/__admin/nope").await;
+
+    let journal = fake.admin_get("/__admin/requests").await;
+    let entries = journal.as_array().unwrap();
+    let ids: Vec<&str> = entries
+        .iter()
+        .map(|e| e["request_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            created.request_id(),
+            refused.request_id(),
+            missing.request_id()
+        ],
+        "API requests only, oldest first: {journal:#}"
+    );
+    let first = &entries[0];
+    let mut keys: Vec<&str> = first
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "app",
+            "at",
+            "body",
+            "headers",
+            "method",
+            "path",
+            "request_id",
+            "response",
+            "status"
+        ]
+    );
+    assert_eq!(first["app"], "rk_test_key");
+    assert_eq!(first["method"], "POST");
+    assert_eq!(first["path"], "/customers");
+    assert_eq!(first["status"], 201);
+    assert_eq!(first["body"], json!({"source_id": "u-1"}));
+    assert_eq!(first["response"], created.body);
+    assert_eq!(first["headers"]["authorization"], "Basic [redacted]");
+    assert!(is_utc_timestamp(first["at"].as_str().unwrap()));
+    assert_eq!(
+        entries[1]["app"],
+        Value::Null,
+        "a 401 belongs to no application"
+    );
+    assert_eq!(entries[1]["path"], "/customers?x=1");
+    assert_eq!(entries[1]["status"], 401);
+    assert_eq!(entries[1]["headers"]["authorization"], "Basic [redacted]");
+    assert_eq!(entries[2]["app"], Value::Null);
+    assert_eq!(entries[2]["status"], 404);
+    let text = journal.to_string();
+    let leaked = [
+        "rk_test_secret".to_owned(),
+        fake.auth()[6..].to_owned(),
+        "hunter2".to_owned(),
+        basic("rk_test_key", "hunter2")[6..].to_owned(),
+    ];
+    for secret in &leaked {
+        assert!(!text.contains(secret), "the journal leaks {secret:?}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_paths_that_only_start_like_the_admin_prefix_are_journaled() {
+    let fake = Fake::start().await;
+    let mut expected = Vec::new();
+    for path in ["/__adminx", "/__admin_", "/__administrator/health"] {
+        let reply = fake.admin(Method::GET, path).await;
+        reply.error(404, "NOT_FOUND");
+        expected.push((reply.request_id().to_owned(), path));
+    }
+    fake.admin(Method::GET, "/__admin/nope")
+        .await
+        .error(404, "NOT_FOUND");
+    let journal = fake.admin_get("/__admin/requests").await;
+    let journaled: Vec<(String, &str)> = journal
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            assert_eq!(e["app"], Value::Null);
+            let path = e["path"].as_str().unwrap();
+            let path = expected
+                .iter()
+                .find(|(_, p)| *p == path)
+                .map_or("?", |(_, p)| *p);
+            (e["request_id"].as_str().unwrap().to_owned(), path)
+        })
+        .collect();
+    assert_eq!(journaled, expected);
+}
+
+#[tokio::test]
+async fn the_journal_is_capped_and_keeps_the_newest() {
+    let fake = Fake::with(MockRehook::builder().journal_capacity(3)).await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let reply = fake.upsert(json!({"source_id": format!("u-{i}")})).await;
+        ids.push(reply.request_id().to_owned());
+    }
+    let journal = fake.admin_get("/__admin/requests").await;
+    let kept: Vec<&str> = journal
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["request_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kept,
+        ids[2..].iter().map(String::as_str).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
+async fn the_journal_is_filtered_by_application() {
+    let fake = Fake::with(two_apps()).await;
+    let a = post_as(
+        &fake,
+        "key_a",
+        "secret_a",
+        "/customers",
+        json!({"source_id": "u"}),
+    )
+    .await;
+    let b = post_as(
+        &fake,
+        "key_b",
+        "secret_b",
+        "/customers",
+        json!({"source_id": "u"}),
+    )
+    .await;
+    let anonymous = post_as(
+        &fake,
+        "key_b",
+        "nope",
+        "/customers",
+        json!({"source_id": "u"}),
+    )
+    .await;
+    let ids = |path: &str| {
+        let fake = &fake;
+        let path = path.to_owned();
+        async move {
+            let journal = fake.admin_get(&path).await;
+            journal
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["request_id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        ids("/__admin/requests").await,
+        [a.request_id(), b.request_id(), anonymous.request_id()]
+    );
+    assert_eq!(ids("/__admin/requests?app=key_a").await, [a.request_id()]);
+    assert_eq!(ids("/__admin/requests?app=key_b").await, [b.request_id()]);
+    fake.admin(Method::GET, "/__admin/requests?app=key_c")
+        .await
+        .error(404, "APP_NOT_FOUND");
+}
+
+#[tokio::test]
+async fn reset_empties_one_application_or_all_of_them() {
+    let fake = Fake::with(two_apps()).await;
+    for (key, secret) in [("key_a", "secret_a"), ("key_b", "secret_b")] {
+        post_as(
+            &fake,
+            key,
+            secret,
+            "/customers",
+            json!({"source_id": "adv", "referral_code": "ADV"}),
+        )
+        .await
+        .ok(201);
+        let signup =
+            json!({"event_name": "signup", "source_id": "f", "metadata": {"referral_code": "ADV"}});
+        post_as(&fake, key, secret, "/events/invoke", signup)
+            .await
+            .ok(200);
+        post_as(
+            &fake,
+            key,
+            secret,
+            "/customers",
+            json!({"source_id": "x", "referral_code": "ADV"}),
+        )
+        .await
+        .error(409, "REFERRAL_CODE_TAKEN");
+    }
+    let before = fake.state().await;
+    let empty = json!({"customers": [], "referrals": [], "events": [], "drops": [], "deliveries": [], "seen_message_ids": []});
+
+    fake.admin(Method::POST, "/__admin/reset?app=key_b")
+        .await
+        .ok(200);
+    let after = fake.state().await;
+    assert_eq!(after["data"]["key_a"], before["data"]["key_a"]);
+    assert_eq!(after["data"]["key_b"], empty);
+    assert_eq!(
+        after["config"], before["config"],
+        "reset keeps the settings"
+    );
+    assert_eq!(
+        fake.admin_get("/__admin/requests?app=key_b").await,
+        json!([])
+    );
+    assert_eq!(
+        fake.admin_get("/__admin/requests?app=key_a")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    post_as(
+        &fake,
+        "key_b",
+        "secret_b",
+        "/customers",
+        json!({"source_id": "x", "referral_code": "ADV"}),
+    )
+    .await
+    .ok(201);
+
+    fake.admin(Method::POST, "/__admin/reset").await.ok(200);
+    assert_eq!(
+        fake.state().await["data"]["key_a"],
+        empty,
+        "no ?app= is the default application"
+    );
+    assert_eq!(
+        fake.state().await["data"]["key_b"]["customers"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    fake.admin(Method::POST, "/__admin/reset?all=true")
+        .await
+        .ok(200);
+    let state = fake.state().await;
+    assert_eq!(state["data"], json!({"key_a": empty, "key_b": empty}));
+    assert_eq!(fake.admin_get("/__admin/requests").await, json!([]));
+    fake.admin(Method::POST, "/__admin/reset?all=maybe")
+        .await
+        .error(400, "INVALID_QUERY");
+}
+
+#[tokio::test]
+async fn codes_stay_unique_after_a_reset_replays_the_seeded_stream() {
+    let fake = Fake::with(MockRehook::builder().seed(11)).await;
+    let first = fake.customer(json!({"source_id": "a"})).await;
+    let first_code = first["referral_code"].as_str().unwrap().to_owned();
+    fake.admin(Method::POST, "/__admin/reset").await.ok(200);
+    let again = fake.customer(json!({"source_id": "a"})).await;
+    assert_eq!(
+        again,
+        {
+            let mut expected = first.clone();
+            expected["created_at"] = again["created_at"].clone();
+            expected["updated_at"] = again["updated_at"].clone();
+            expected
+        },
+        "a reset re-seeds the generator"
+    );
+    fake.admin(Method::POST, "/__admin/reset").await.ok(200);
+    fake.customer(json!({"source_id": "x", "referral_code": first_code}))
+        .await;
+    let next = fake.customer(json!({"source_id": "y"})).await;
+    assert_ne!(
+        next["referral_code"],
+        first_code.as_str(),
+        "the replayed code is held by x"
+    );
+}
+
+#[tokio::test]
+async fn request_ids_stay_unique_after_a_reset_of_one_application() {
+    let fake = Fake::with(two_apps().seed(3)).await;
+    for i in 0..3 {
+        post_as(
+            &fake,
+            "key_b",
+            "secret_b",
+            "/customers",
+            json!({"source_id": format!("b-{i}")}),
+        )
+        .await
+        .ok(201);
+    }
+    fake.admin(Method::POST, "/__admin/reset?app=key_a")
+        .await
+        .ok(200);
+    for i in 0..3 {
+        post_as(
+            &fake,
+            "key_b",
+            "secret_b",
+            "/customers",
+            json!({"source_id": format!("c-{i}")}),
+        )
+        .await
+        .ok(201);
+    }
+    let journal = fake.admin_get("/__admin/requests").await;
+    let ids: Vec<&str> = journal
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["request_id"].as_str().unwrap())
+        .collect();
+    let unique: BTreeSet<&str> = ids.iter().copied().collect();
+    assert_eq!(
+        unique.len(),
+        ids.len(),
+        "request ids repeat in the journal: {ids:?}"
+    );
+}
+
+#[tokio::test]
+async fn config_shows_secrets_only_when_asked() {
+    let fake = Fake::start().await;
+    let expected = json!({"applications": [{
+        "api_key": "rk_test_key",
+        "write_keys": ["wk_test"],
+        "conversion_events": ["signup"],
+        "drop_mode": "reject",
+        "referral_link_base": "https://rehook.test/r",
+    }]});
+    assert_eq!(fake.admin_get("/__admin/config").await, expected);
+    assert_eq!(
+        fake.admin_get("/__admin/config?secrets=false").await,
+        expected
+    );
+    let mut with_secret = expected.clone();
+    with_secret["applications"][0]["api_secret"] = json!("rk_test_secret");
+    assert_eq!(
+        fake.admin_get("/__admin/config?secrets=true").await,
+        with_secret
+    );
+    let state = fake.admin_get("/__admin/state").await;
+    assert_eq!(state["config"], expected);
+    assert!(!state.to_string().contains("rk_test_secret"));
+    assert_eq!(fake.state().await["config"], with_secret);
+}
+
+#[tokio::test]
+async fn config_put_changes_settings_and_keeps_running_secrets() {
+    let fake = Fake::start().await;
+    fake.customer(json!({"source_id": "adv", "referral_code": "ADV"}))
+        .await;
+    let doc = json!({"applications": [
+        {"api_key": "rk_test_key", "write_keys": ["wk_test"], "conversion_events": ["purchase"],
+         "drop_mode": "accept", "referral_link_base": "https://x.test/ref/"},
+        {"api_key": "k2", "api_secret": "s2"},
+    ]});
+    let reply = send(fake.request(Method::PUT, "/__admin/config").json(&doc)).await;
+    let shown = reply.ok(200).clone();
+    assert_eq!(shown, fake.admin_get("/__admin/config").await);
+    assert!(!shown.to_string().contains("s2"));
+    assert_eq!(
+        shown["applications"][1],
+        json!({
+            "api_key": "k2", "write_keys": [], "conversion_events": ["signup"],
+            "drop_mode": "reject", "referral_link_base": "https://rehook.test/r",
+        })
+    );
+
+    let adv = fake.get("/customers/adv").await;
+    assert_eq!(
+        adv.ok(200)["referral_link"],
+        "https://x.test/ref/ADV",
+        "data kept, new link base"
+    );
+    let purchase =
+        json!({"event_name": "purchase", "source_id": "f", "metadata": {"referral_code": "ADV"}});
+    assert_eq!(
+        fake.invoke(purchase).await.ok(200)["referral"]["status"],
+        "attributed"
+    );
+    let dropped = fake
+        .upsert(json!({"source_id": "x", "referral_code": "ADV"}))
+        .await;
+    assert_eq!(
+        dropped.ok(200),
+        &json!({"status": "dropped", "reason": "REFERRAL_CODE_TAKEN"})
+    );
+    post_as(
+        &fake,
+        "k2",
+        "s2",
+        "/customers",
+        json!({"source_id": "adv", "referral_code": "ADV"}),
+    )
+    .await
+    .ok(201);
+
+    let without_k2 = json!({"applications": [{"api_key": "rk_test_key"}]});
+    send(
+        fake.request(Method::PUT, "/__admin/config")
+            .json(&without_k2),
+    )
+    .await
+    .ok(200);
+    post_as(&fake, "k2", "s2", "/customers", json!({"source_id": "z"}))
+        .await
+        .error(401, "UNAUTHORIZED");
+    fake.get("/events/segment/check-auth").await.ok(200);
+    let rotated = json!({"applications": [{"api_key": "rk_test_key", "api_secret": "rotated"}]});
+    send(fake.request(Method::PUT, "/__admin/config").json(&rotated))
+        .await
+        .ok(200);
+    fake.get("/events/segment/check-auth")
+        .await
+        .error(401, "UNAUTHORIZED");
+    post_as(
+        &fake,
+        "rk_test_key",
+        "rotated",
+        "/customers",
+        json!({"source_id": "adv"}),
+    )
+    .await
+    .ok(200);
+}
+
+#[tokio::test]
+async fn invalid_configs_are_400_invalid_config_and_change_nothing() {
+    let fake = Fake::start().await;
+    fake.customer(json!({"source_id": "u-1"})).await;
+    let config = fake.admin_get("/__admin/config?secrets=true").await;
+    let state = fake.state().await;
+    let cases = [
+        json!({}),
+        json!({"applications": []}),
+        json!({"applications": {"api_key": "rk_test_key"}}),
+        json!({"applications": [{"api_key": "rk_test_key"}, {"api_key": "rk_test_key", "api_secret": "x"}]}),
+        json!({"applications": [{"api_key": "new_key"}]}),
+        json!({"applications": [{"api_key": "a:b", "api_secret": "s"}]}),
+        json!({"applications": [{"api_key": "", "api_secret": "s"}]}),
+        json!({"applications": [{"api_key": "k", "api_secret": ""}]}),
+        json!({"applications": [{"api_key": 5, "api_secret": "s"}]}),
+        json!({"applications": [{"api_secret": "s"}]}),
+        json!({"applications": [{"api_key": "rk_test_key", "drop_mode": "maybe"}]}),
+        json!({"applications": [{"api_key": "rk_test_key", "conversion_events": "signup"}]}),
+        json!({"applications": [{"api_key": "rk_test_key", "conversion_events": [""]}]}),
+        json!({"applications": [{"api_key": "rk_test_key", "write_keys": [""]}]}),
+        json!({"applications": [{"api_key": "rk_test_key", "colour": "red"}]}),
+        json!({"applications": [{"api_key": "rk_test_key"}], "extra": true}),
+        json!({"applications": [
+            {"api_key": "rk_test_key", "write_keys": ["w"]},
+            {"api_key": "k2", "api_secret": "s", "write_keys": ["w"]},
+        ]}),
+    ];
+    for doc in cases {
+        let reply = send(fake.request(Method::PUT, "/__admin/config").json(&doc)).await;
+        assert_eq!(reply.body["code"], "INVALID_CONFIG", "{doc}: {reply:?}");
+        reply.error(400, "INVALID_CONFIG");
+    }
+    assert_eq!(fake.admin_get("/__admin/config?secrets=true").await, config);
+    assert_eq!(fake.state().await, state);
+}
+
+/// A fake with customers, a referral, events and a drop.
+async fn populated(builder: rehook_mock::MockRehookBuilder) -> Fake {
+    let fake = Fake::with(builder).await;
+    fake.customer(
+        json!({"source_id": "adv", "referral_code": "ADV", "metadata": {"plan": "pro", "n": null}}),
+    )
+    .await;
+    fake.convert("friend", "ADV").await;
+    fake.invoke(json!({"event_name": "page", "source_id": "adv", "metadata": {"p": "/"}}))
+        .await
+        .ok(200);
+    fake.upsert(json!({"source_id": "x", "referral_code": "ADV"}))
+        .await
+        .error(409, "REFERRAL_CODE_TAKEN");
+    fake
+}
+
+/// Where the default application's data sits in a state document.
+const DATA: &str = "/data/rk_test_key";
+
+async fn import(fake: &Fake, doc: &Value) -> crate::support::Reply {
+    send(fake.request(Method::PUT, "/__admin/state").json(doc)).await
+}
+
+#[tokio::test]
+async fn state_export_and_import_round_trip() {
+    let source = populated(MockRehook::builder().seed(1)).await;
+    let exported = source.state().await;
+    assert_eq!(exported["format"], "rehook-mock-state/1");
+    let data = &exported["data"]["rk_test_key"];
+    assert_eq!(data["customers"].as_array().unwrap().len(), 2);
+    assert_eq!(data["referrals"].as_array().unwrap().len(), 1);
+    assert_eq!(data["events"].as_array().unwrap().len(), 2);
+    assert_eq!(data["drops"].as_array().unwrap().len(), 1);
+
+    let target = Fake::with(MockRehook::builder().seed(2)).await;
+    target.customer(json!({"source_id": "old"})).await;
+    assert_eq!(
+        import(&target, &exported).await.ok(200),
+        &json!({"status": "ok"})
+    );
+    assert_eq!(target.state().await, exported, "import replaces everything");
+    target
+        .get("/customers/old")
+        .await
+        .error(404, "CUSTOMER_NOT_FOUND");
+    assert_eq!(
+        target.get("/customers/adv").await.ok(200),
+        source.get("/customers/adv").await.ok(200)
+    );
+    assert_eq!(
+        target.get("/customers/referrals/adv").await.ok(200)[0]["source_id"],
+        "friend"
+    );
+
+    let doc = json!({"format": "rehook-mock-state/1", "config": {"applications": [
+        {"api_key": "other", "api_secret": "other_secret"},
+    ]}});
+    import(&target, &doc).await.ok(200);
+    target
+        .get("/events/segment/check-auth")
+        .await
+        .error(401, "UNAUTHORIZED");
+    post_as(
+        &target,
+        "other",
+        "other_secret",
+        "/customers",
+        json!({"source_id": "n"}),
+    )
+    .await
+    .ok(201);
+    import(&target, &exported).await.ok(200);
+    assert_eq!(target.state().await, exported);
+}
+
+#[tokio::test]
+async fn an_import_without_secrets_keeps_the_running_ones() {
+    let fake = populated(MockRehook::builder()).await;
+    let without = fake.admin_get("/__admin/state").await;
+    assert!(
+        without["config"]["applications"][0]
+            .get("api_secret")
+            .is_none()
+    );
+    fake.admin(Method::POST, "/__admin/reset").await.ok(200);
+    import(&fake, &without).await.ok(200);
+    fake.get("/customers/adv").await.ok(200);
+    assert_eq!(fake.admin_get("/__admin/state").await, without);
+}
+
+/// Customers with generated and given codes, an event and a conversion, tagged with `tag`.
+async fn some_traffic(fake: &Fake, tag: &str) {
+    let a = fake.customer(json!({"source_id": format!("a{tag}")})).await;
+    fake.customer(json!({"source_id": format!("b{tag}"), "referral_code": format!("GIVEN{tag}")}))
+        .await;
+    fake.invoke(json!({"event_name": "e", "source_id": format!("a{tag}")}))
+        .await
+        .ok(200);
+    fake.convert(&format!("f{tag}"), a["referral_code"].as_str().unwrap())
+        .await;
+}
+
+#[tokio::test]
+async fn ids_and_codes_stay_unique_after_an_import_restarts_the_seeded_stream() {
+    let fake = Fake::with(MockRehook::builder().seed(9)).await;
+    some_traffic(&fake, "1").await;
+    let exported = fake.state().await;
+    import(&fake, &exported).await.ok(200);
+    some_traffic(&fake, "2").await;
+    let state = fake.state().await;
+    let data = &state["data"]["rk_test_key"];
+    let unique =
+        |values: Vec<&str>| values.iter().copied().collect::<BTreeSet<_>>().len() == values.len();
+    let customers = data["customers"].as_array().unwrap();
+    assert_eq!(customers.len(), 6);
+    assert!(
+        unique(
+            customers
+                .iter()
+                .map(|c| c["id"].as_str().unwrap())
+                .collect()
+        ),
+        "{data:#}"
+    );
+    assert!(
+        unique(
+            customers
+                .iter()
+                .map(|c| c["referral_code"].as_str().unwrap())
+                .collect()
+        ),
+        "{data:#}"
+    );
+    let events = data["events"].as_array().unwrap();
+    assert_eq!(events.len(), 4);
+    assert!(
+        unique(events.iter().map(|e| e["id"].as_str().unwrap()).collect()),
+        "{data:#}"
+    );
+}
+
+#[tokio::test]
+async fn invalid_state_documents_are_400_invalid_state_and_change_nothing() {
+    let fake = populated(MockRehook::builder()).await;
+    let good = fake.state().await;
+    let mutate = |f: fn(&mut Value)| {
+        let mut doc = good.clone();
+        f(&mut doc);
+        doc
+    };
+    let cases: Vec<(&str, Value)> = vec![
+        (
+            "other format",
+            mutate(|d| d["format"] = json!("rehook-mock-state/2")),
+        ),
+        (
+            "no format",
+            mutate(|d| {
+                d.as_object_mut().unwrap().remove("format");
+            }),
+        ),
+        (
+            "no config",
+            mutate(|d| {
+                d.as_object_mut().unwrap().remove("config");
+            }),
+        ),
+        ("unknown top-level key", mutate(|d| d["extra"] = json!(1))),
+        (
+            "config not a config",
+            mutate(|d| d["config"] = json!({"apps": []})),
+        ),
+        (
+            "no applications",
+            mutate(|d| d["config"]["applications"] = json!([])),
+        ),
+        (
+            "duplicate api keys",
+            mutate(|d| {
+                let app = d["config"]["applications"][0].clone();
+                d["config"]["applications"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(app);
+            }),
+        ),
+        (
+            "new app without secret",
+            mutate(|d| {
+                d["config"]["applications"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"api_key": "new"}));
+            }),
+        ),
+        (
+            "data for an unlisted app",
+            mutate(|d| d["data"]["ghost"] = json!({})),
+        ),
+        (
+            "unknown data key",
+            mutate(|d| d.pointer_mut(DATA).unwrap()["extra"] = json!([])),
+        ),
+        (
+            "duplicate code",
+            mutate(|d| {
+                let customers = d.pointer_mut(&format!("{DATA}/customers")).unwrap();
+                customers[1]["referral_code"] = customers[0]["referral_code"].clone();
+            }),
+        ),
+        (
+            "duplicate source_id",
+            mutate(|d| {
+                let customers = d.pointer_mut(&format!("{DATA}/customers")).unwrap();
+                customers[1]["source_id"] = customers[0]["source_id"].clone();
+            }),
+        ),
+        (
+            "duplicate customer id",
+            mutate(|d| {
+                let customers = d.pointer_mut(&format!("{DATA}/customers")).unwrap();
+                customers[1]["id"] = customers[0]["id"].clone();
+            }),
+        ),
+        (
+            "invalid code",
+            mutate(|d| {
+                d.pointer_mut(&format!("{DATA}/customers/0/referral_code"))
+                    .map(|c| *c = json!("A B"))
+                    .unwrap()
+            }),
+        ),
+        (
+            "blank source_id",
+            mutate(|d| {
+                d.pointer_mut(&format!("{DATA}/customers/0/source_id"))
+                    .map(|c| *c = json!(" "))
+                    .unwrap()
+            }),
+        ),
+        (
+            "unknown customer field",
+            mutate(|d| d.pointer_mut(&format!("{DATA}/customers/0")).unwrap()["x"] = json!(1)),
+        ),
+        (
+            "referral against referred_by",
+            mutate(|d| {
+                d.pointer_mut(&format!("{DATA}/referrals/0/advocate"))
+                    .map(|a| *a = json!("friend"))
+                    .unwrap()
+            }),
+        ),
+        (
+            "referral of an unknown friend",
+            mutate(|d| {
+                d.pointer_mut(&format!("{DATA}/referrals/0/friend"))
+                    .map(|a| *a = json!("ghost"))
+                    .unwrap()
+            }),
+        ),
+        (
+            "referred_by without referral",
+            mutate(|d| *d.pointer_mut(&format!("{DATA}/referrals")).unwrap() = json!([])),
+        ),
+        (
+            "duplicate event id",
+            mutate(|d| {
+                let events = d.pointer_mut(&format!("{DATA}/events")).unwrap();
+                events[1]["id"] = events[0]["id"].clone();
+            }),
+        ),
+        (
+            "customers not a list",
+            mutate(|d| d.pointer_mut(DATA).unwrap()["customers"] = json!({})),
+        ),
+    ];
+    for (what, doc) in cases {
+        let reply = import(&fake, &doc).await;
+        assert_eq!(reply.body["code"], "INVALID_STATE", "{what}: {reply:?}");
+        reply.error(400, "INVALID_STATE");
+    }
+    assert_eq!(fake.state().await, good);
+    fake.get("/events/segment/check-auth").await.ok(200);
+}
+
+#[tokio::test]
+async fn state_imports_are_not_held_to_the_one_mebibyte_limit() {
+    let fake = Fake::start().await;
+    fake.customer(json!({"source_id": "big"})).await;
+    let mut doc = fake.state().await;
+    let big = "x".repeat(3 * 1024 * 1024);
+    doc["data"]["rk_test_key"]["customers"][0]["metadata"] = json!({"blob": big});
+    assert!(bytes(&doc).len() > 3 * 1024 * 1024);
+    import(&fake, &doc).await.ok(200);
+    assert_eq!(
+        fake.get("/customers/big").await.ok(200)["metadata"]["blob"]
+            .as_str()
+            .unwrap()
+            .len(),
+        big.len()
+    );
+}
+
+#[tokio::test]
+async fn an_admin_token_requires_a_matching_bearer() {
+    let fake = Fake::with(MockRehook::builder().admin_token("t0ken")).await;
+    let state = state_with_token(&fake).await;
+    for authorization in [
+        None,
+        Some("Bearer wrong"),
+        Some("Bearer"),
+        Some("t0ken"),
+        Some("Basic dDBrZW46"),
+    ] {
+        for (method, path) in [
+            (Method::GET, "/__admin/health"),
+            (Method::GET, "/__admin/customers"),
+            (Method::POST, "/__admin/reset?all=true"),
+            (Method::PUT, "/__admin/state"),
+        ] {
+            let mut request = fake.request(method.clone(), path);
+            if let Some(value) = authorization {
+                request = request.header("authorization", value);
+            }
+            if method == Method::PUT {
+                request = request.json(&json!({"format": "x", "config": {}}));
+            }
+            let reply = send(request).await;
+            assert_eq!(reply.status, 401, "{authorization:?} {method} {path}");
+            reply.error(401, "UNAUTHORIZED");
+        }
+    }
+    send(fake.request(Method::GET, "/__admin/nope"))
+        .await
+        .error(404, "NOT_FOUND");
+    send(fake.request(Method::POST, "/__admin/health"))
+        .await
+        .error(405, "METHOD_NOT_ALLOWED");
+    assert_eq!(state_with_token(&fake).await, state);
+    fake.get("/events/segment/check-auth").await.ok(200);
+    fake.upsert(json!({"source_id": "u"})).await.ok(201);
+}
+
+async fn state_with_token(fake: &Fake) -> Value {
+    send(
+        fake.request(Method::GET, "/__admin/state?secrets=true")
+            .header("authorization", "Bearer t0ken"),
+    )
+    .await
+    .ok(200)
+    .clone()
+}
+
+#[tokio::test]
+async fn an_unknown_app_is_404_app_not_found() {
+    let fake = Fake::start().await;
+    fake.customer(json!({"source_id": "u"})).await;
+    let state = fake.state().await;
+    for (method, path) in [
+        (Method::GET, "/__admin/customers?app=nope"),
+        (Method::GET, "/__admin/customers/u?app=nope"),
+        (Method::GET, "/__admin/events?app=nope"),
+        (Method::GET, "/__admin/drops?app=nope"),
+        (Method::GET, "/__admin/deliveries?app=nope"),
+        (Method::GET, "/__admin/requests?app=nope"),
+        (Method::POST, "/__admin/reset?app=nope"),
+        (Method::POST, "/__admin/reset?app=RK_TEST_KEY"),
+    ] {
+        let reply = fake.admin(method.clone(), path).await;
+        let error = reply.error(404, "APP_NOT_FOUND");
+        assert!(
+            error["message"].as_str().unwrap().contains("nope") || path.contains("RK_"),
+            "{error}"
+        );
+    }
+    assert_eq!(fake.state().await, state);
+    assert_eq!(
+        fake.admin_get("/__admin/customers?app=rk_test_key").await,
+        fake.admin_get("/__admin/customers").await
+    );
+}
+
+/// A body nested exactly [`rehook_mock::body::MAX_DEPTH`] levels deep, `inner` at the bottom.
+fn deepest_body(fields: &str, nested_under: &str) -> String {
+    // The outer object and the object holding `nested_under` are two levels.
+    let arrays = rehook_mock::body::MAX_DEPTH - 2;
+    format!(
+        "{{{fields}, \"{nested_under}\": {{\"deep\": {}{}}}}}",
+        "[".repeat(arrays),
+        "]".repeat(arrays)
+    )
+}
+
+#[tokio::test]
+async fn an_export_of_the_deepest_accepted_bodies_imports_again() {
+    let fake = Fake::start().await;
+    let upsert = deepest_body("\"source_id\": \"deep\"", "metadata");
+    send(
+        fake.authed(Method::POST, "/customers")
+            .header("content-type", "application/json")
+            .body(upsert),
+    )
+    .await
+    .ok(201);
+    // A refused conversion keeps its whole body in the drop log, one level deeper still.
+    let refused = deepest_body(
+        "\"source_id\": \"f\", \"event_name\": \"signup\"",
+        "metadata",
+    )
+    .replace("{\"deep\"", "{\"referral_code\": \"NOPE\", \"deep\"");
+    send(
+        fake.authed(Method::POST, "/events/invoke")
+            .header("content-type", "application/json")
+            .body(refused),
+    )
+    .await
+    .error(422, "REFERRAL_CODE_UNKNOWN");
+    let exported = fake
+        .request(Method::GET, "/__admin/state")
+        .send()
+        .await
+        .expect("export")
+        .text()
+        .await
+        .expect("export body");
+    let reply = send(
+        fake.request(Method::PUT, "/__admin/state")
+            .header("content-type", "application/json")
+            .body(exported.clone()),
+    )
+    .await;
+    reply.ok(200);
+    let again = fake
+        .request(Method::GET, "/__admin/state")
+        .send()
+        .await
+        .expect("export")
+        .text()
+        .await
+        .expect("export body");
+    assert_eq!(again, exported);
+}
