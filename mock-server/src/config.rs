@@ -125,7 +125,8 @@ pub struct ConfigDoc {
     pub applications: Vec<AppDoc>,
 }
 
-/// One application as a document; missing settings take their defaults.
+/// One application as a document. A setting left out keeps the running application's value
+/// when one with this key exists, and takes its default otherwise.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AppDoc {
@@ -136,20 +137,20 @@ pub struct AppDoc {
     pub api_secret: Option<String>,
     /// Segment write keys.
     #[serde(default)]
-    pub write_keys: Vec<String>,
-    /// Conversion events; `["signup"]` when absent.
+    pub write_keys: Option<Vec<String>>,
+    /// Conversion events (default `["signup"]`).
     #[serde(default)]
     pub conversion_events: Option<Vec<String>>,
-    /// Drop mode; `reject` when absent.
+    /// Drop mode (default `reject`).
     #[serde(default)]
     pub drop_mode: Option<DropMode>,
-    /// Referral link base; `https://rehook.test/r` when absent.
+    /// Referral link base (default `https://rehook.test/r`).
     #[serde(default)]
     pub referral_link_base: Option<String>,
 }
 
 impl ConfigDoc {
-    /// Resolve against the running applications (for secrets left out) and validate.
+    /// Resolve against the running applications (for settings left out) and validate.
     pub fn resolve(self, running: &[AppConfig]) -> Result<Vec<AppConfig>, ApiError> {
         if self.applications.is_empty() {
             return Err(invalid_config(
@@ -158,21 +159,25 @@ impl ConfigDoc {
         }
         let mut apps = Vec::with_capacity(self.applications.len());
         for doc in self.applications {
-            let secret = match doc.api_secret {
-                Some(secret) => secret,
-                None => running
-                    .iter()
-                    .find(|a| a.api_key == doc.api_key)
-                    .map(|a| a.api_secret.clone())
-                    .ok_or_else(|| {
-                        invalid_config(format!(
-                            "application {:?} needs an api_secret (no running application has that key)",
-                            doc.api_key
-                        ))
-                    })?,
+            let running_app = running.iter().find(|a| a.api_key == doc.api_key);
+            let secret = match (doc.api_secret, running_app) {
+                (Some(secret), _) => secret,
+                (None, Some(app)) => app.api_secret.clone(),
+                (None, None) => {
+                    return Err(invalid_config(format!(
+                        "application {:?} needs an api_secret (no running application has that key)",
+                        doc.api_key
+                    )));
+                }
             };
-            let mut app = AppConfig::new(doc.api_key, secret);
-            app.write_keys = doc.write_keys;
+            let mut app = match running_app {
+                Some(app) => app.clone(),
+                None => AppConfig::new(doc.api_key, String::new()),
+            };
+            app.api_secret = secret;
+            if let Some(write_keys) = doc.write_keys {
+                app.write_keys = write_keys;
+            }
             if let Some(events) = doc.conversion_events {
                 app.conversion_events = events;
             }

@@ -569,6 +569,13 @@ async fn config_put_changes_settings_and_keeps_running_secrets() {
     )
     .await
     .ok(200);
+    assert_eq!(
+        fake.admin_get("/__admin/config").await["applications"],
+        json!([{"api_key": "rk_test_key", "write_keys": ["wk_test"],
+                "conversion_events": ["purchase"], "drop_mode": "accept",
+                "referral_link_base": "https://x.test/ref/"}]),
+        "settings left out keep their running values"
+    );
     post_as(&fake, "k2", "s2", "/customers", json!({"source_id": "z"}))
         .await
         .error(401, "UNAUTHORIZED");
