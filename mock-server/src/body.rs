@@ -58,7 +58,7 @@ impl BodyRules {
 #[derive(Debug)]
 pub struct RawBody {
     headers: HeaderMap,
-    bytes: Result<Bytes, usize>,
+    bytes: Result<Bytes, BodyProblem>,
 }
 
 impl<S: Send + Sync> FromRequest<S> for RawBody {
@@ -66,15 +66,11 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
         let (parts, body) = req.into_parts();
-        let overflow = parts.extensions.get::<BodyOverflow>().map(|o| o.0);
-        let bytes = match overflow {
-            Some(read) => Err(read),
-            None => Ok(axum::body::to_bytes(body, usize::MAX).await.map_err(|e| {
-                ApiError::new(
-                    ErrorCode::BadRequest,
-                    format!("the request body could not be read: {e}"),
-                )
-            })?),
+        let bytes = match parts.extensions.get::<BodyProblem>() {
+            Some(problem) => Err(problem.clone()),
+            None => axum::body::to_bytes(body, usize::MAX)
+                .await
+                .map_err(|e| BodyProblem::Unreadable(e.to_string())),
         };
         Ok(RawBody {
             headers: parts.headers,
@@ -83,12 +79,16 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
     }
 }
 
-/// Marks a request whose body was larger than the request middleware buffers.
-///
-/// The middleware does not answer `413` itself, so a too-large body to an unknown path is
-/// still a `404` and one without credentials still a `401`.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct BodyOverflow(pub usize);
+/// Why the request middleware could not buffer a body; answered where the contract's order of
+/// checks puts it, so a too-large body to an unknown path is still a `404` and one without
+/// credentials still a `401`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum BodyProblem {
+    /// More than this many bytes arrived.
+    TooLarge(usize),
+    /// The body stream broke off or was malformed (a bad chunk, a connection closed mid-body).
+    Unreadable(String),
+}
 
 impl RawBody {
     /// Build from parts, for callers that already hold the bytes.
@@ -113,7 +113,13 @@ impl RawBody {
         let gzip = check_encoding(&self.headers)?;
         let raw = match &self.bytes {
             Ok(bytes) => bytes,
-            Err(read) => return Err(too_large(rules, *read)),
+            Err(BodyProblem::TooLarge(read)) => return Err(too_large(rules, *read)),
+            Err(BodyProblem::Unreadable(why)) => {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidBody,
+                    format!("the request body could not be read: {why}"),
+                ));
+            }
         };
         let decoded;
         let bytes: &[u8] = if gzip {

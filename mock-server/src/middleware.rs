@@ -11,7 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use crate::body::{API_BODY_LIMIT, BodyOverflow, STATE_BODY_LIMIT};
+use crate::body::{API_BODY_LIMIT, BodyProblem, STATE_BODY_LIMIT};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::AppSlot;
 use crate::request_id;
@@ -49,8 +49,14 @@ pub(crate) async fn observe(State(store): State<Arc<Store>>, req: Request, next:
     let (mut parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, cap).await {
         Ok(bytes) => bytes,
-        Err(_) => {
-            parts.extensions.insert(BodyOverflow(cap));
+        Err(error) => {
+            let error = error.into_inner();
+            let problem = if error.is::<http_body_util::LengthLimitError>() {
+                BodyProblem::TooLarge(cap)
+            } else {
+                BodyProblem::Unreadable(error.to_string())
+            };
+            parts.extensions.insert(problem);
             Bytes::new()
         }
     };
@@ -99,7 +105,12 @@ pub(crate) async fn observe(State(store): State<Arc<Store>>, req: Request, next:
 fn redacted_headers(headers: &HeaderMap) -> Map<String, Value> {
     let mut out = Map::new();
     for (name, value) in headers {
-        let text = if name == header::AUTHORIZATION || name == header::COOKIE {
+        let secret = [
+            header::AUTHORIZATION,
+            header::PROXY_AUTHORIZATION,
+            header::COOKIE,
+        ];
+        let text = if secret.contains(name) {
             let shown = value.to_str().unwrap_or("");
             match shown.split_once(' ') {
                 Some((scheme, _)) => format!("{scheme} [redacted]"),

@@ -1,13 +1,14 @@
 //! The router, the serve loop, and [`MockRehook`], the in-process server for tests.
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::middleware;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::config::{AppConfig, Config, DropMode};
@@ -35,15 +36,49 @@ pub fn app(store: Arc<Store>) -> Router {
         ))
 }
 
-/// Serve `store` on `listener` until `shutdown` completes; requests in flight then finish.
+/// How long requests in flight may take to finish once shutdown is asked for; after that the
+/// server stops anyway (a client that never completes its request cannot hold it open).
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Serve `store` on `listener` until `shutdown` completes; requests in flight then get
+/// [`SHUTDOWN_GRACE`] to finish.
 pub async fn run(
     listener: TcpListener,
     store: Arc<Store>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(store))
-        .with_graceful_shutdown(shutdown)
-        .await
+    run_with_grace(listener, store, shutdown, SHUTDOWN_GRACE).await
+}
+
+/// [`run`] with a chosen grace period.
+pub async fn run_with_grace(
+    listener: TcpListener,
+    store: Arc<Store>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> std::io::Result<()> {
+    let asked = Arc::new(Notify::new());
+    let signal = {
+        let asked = asked.clone();
+        async move {
+            shutdown.await;
+            asked.notify_one();
+        }
+    };
+    let serve = axum::serve(listener, app(store))
+        .with_graceful_shutdown(signal)
+        .into_future();
+    let deadline = async move {
+        asked.notified().await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        result = serve => result,
+        () = deadline => {
+            tracing::warn!(grace_ms = grace.as_millis() as u64, "requests still open after the grace period; stopping anyway");
+            Ok(())
+        }
+    }
 }
 
 /// A fake Rehook running inside the current process, on `127.0.0.1` and a free port.

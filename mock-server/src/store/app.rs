@@ -23,7 +23,7 @@ use dashmap::DashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::ids::IdGen;
+use super::ids::{IdGen, is_id, is_timestamp};
 use super::records::{Customer, CustomerRecord, DropEntry, Event, Referral};
 use crate::config::AppConfig;
 
@@ -255,6 +255,21 @@ impl AppData {
             if c.source_id.trim().is_empty() {
                 return Err("a customer has an empty source_id".to_owned());
             }
+            if !is_id(&c.id, "cust_") {
+                return Err(format!(
+                    "customer {:?} has the id {:?}; ids are cust_ and 21 alphanumerics",
+                    c.source_id, c.id
+                ));
+            }
+            if !is_timestamp(&c.created_at) || !is_timestamp(&c.updated_at) {
+                return Err(format!(
+                    "customer {:?} has a created_at or updated_at that is not RFC 3339",
+                    c.source_id
+                ));
+            }
+            if c.referred_by.as_deref() == Some(c.source_id.as_str()) {
+                return Err(format!("customer {:?} is referred by itself", c.source_id));
+            }
             if !crate::rehook::is_valid_code(&c.referral_code) {
                 return Err(format!(
                     "customer {:?} has an invalid referral_code {:?}",
@@ -294,6 +309,12 @@ impl AppData {
                     r.advocate, r.friend
                 ));
             }
+            if !is_timestamp(&r.at) {
+                return Err(format!(
+                    "referral {:?} -> {:?} has an `at` that is not RFC 3339",
+                    r.advocate, r.friend
+                ));
+            }
             if !attributed.insert(r.friend.clone()) {
                 return Err(format!("friend {:?} is referred twice", r.friend));
             }
@@ -313,6 +334,24 @@ impl AppData {
         {
             let mut log = lock(&data.events);
             for e in doc.events {
+                if !is_id(&e.id, "evt_") {
+                    return Err(format!(
+                        "event id {:?} is not evt_ and 21 alphanumerics",
+                        e.id
+                    ));
+                }
+                if !is_timestamp(&e.received_at) {
+                    return Err(format!(
+                        "event {:?} has a received_at that is not RFC 3339",
+                        e.id
+                    ));
+                }
+                if !data.customers.contains_key(&e.source_id) {
+                    return Err(format!(
+                        "event {:?} belongs to {:?}, who is not a customer (events create their sender)",
+                        e.id, e.source_id
+                    ));
+                }
                 if !log.ids.insert(e.id.clone()) {
                     return Err(format!("event id {:?} appears twice", e.id));
                 }

@@ -74,6 +74,17 @@ impl IdGen {
     }
 }
 
+/// Whether `text` is `prefix` followed by [`ID_LEN`] ASCII alphanumerics.
+pub fn is_id(text: &str, prefix: &str) -> bool {
+    text.strip_prefix(prefix)
+        .is_some_and(|rest| rest.len() == ID_LEN && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// Whether `text` is an RFC 3339 timestamp.
+pub fn is_timestamp(text: &str) -> bool {
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).is_ok()
+}
+
 /// A 64-bit FNV-1a hash, to give each application its own seeded stream.
 fn fnv1a(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
@@ -114,7 +125,12 @@ mod tests {
         let code = g.code();
         assert_eq!(code.len(), CODE_LEN);
         assert!(code.bytes().all(|b| b.is_ascii_uppercase()));
+        assert!(is_id(&id, "evt_"));
+        assert!(!is_id(&id, "cust_"));
+        assert!(!is_id("evt_short", "evt_"));
         let t = now();
+        assert!(is_timestamp(&t));
+        assert!(!is_timestamp("yesterday"));
         assert_eq!(t.len(), 24, "{t}");
         assert!(t.ends_with('Z'));
     }

@@ -85,8 +85,9 @@ pub struct StateDoc {
     pub format: String,
     /// Applications and settings, as `GET /__admin/config` shows them.
     pub config: Value,
-    /// Each application's data, by API key.
-    #[serde(default)]
+    /// Each application's data, by API key (an application left out starts empty; the key
+    /// itself is required, so a document without data is refused rather than read as "empty
+    /// everything").
     pub data: std::collections::BTreeMap<String, AppDataDoc>,
 }
 

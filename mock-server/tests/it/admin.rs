@@ -692,7 +692,7 @@ async fn state_export_and_import_round_trip() {
 
     let doc = json!({"format": "rehook-mock-state/1", "config": {"applications": [
         {"api_key": "other", "api_secret": "other_secret"},
-    ]}});
+    ]}, "data": {}});
     import(&target, &doc).await.ok(200);
     target
         .get("/events/segment/check-auth")
@@ -911,6 +911,55 @@ async fn invalid_state_documents_are_400_invalid_state_and_change_nothing() {
             "customers not a list",
             mutate(|d| d.pointer_mut(DATA).unwrap()["customers"] = json!({})),
         ),
+        // Regressions: each of these was imported with 200.
+        (
+            "no data at all (not read as an empty state)",
+            mutate(|d| {
+                d.as_object_mut().unwrap().remove("data");
+            }),
+        ),
+        (
+            "a customer referred by itself",
+            mutate(|d| {
+                let data = d.pointer_mut(DATA).unwrap();
+                let friend = data["referrals"][0]["friend"].clone();
+                data["referrals"][0]["advocate"] = friend.clone();
+                for c in data["customers"].as_array_mut().unwrap() {
+                    if c["source_id"] == friend {
+                        c["referred_by"] = friend.clone();
+                    }
+                }
+            }),
+        ),
+        (
+            "a customer id that is not cust_ and 21 alphanumerics",
+            mutate(|d| {
+                d.pointer_mut(&format!("{DATA}/customers/0")).unwrap()["id"] = json!("nope")
+            }),
+        ),
+        (
+            "an event id that is not evt_ and 21 alphanumerics",
+            mutate(|d| d.pointer_mut(&format!("{DATA}/events/0")).unwrap()["id"] = json!("evt_1")),
+        ),
+        (
+            "a created_at that is not a timestamp",
+            mutate(|d| {
+                d.pointer_mut(&format!("{DATA}/customers/0")).unwrap()["created_at"] =
+                    json!("yesterday")
+            }),
+        ),
+        (
+            "a received_at that is not a timestamp",
+            mutate(|d| {
+                d.pointer_mut(&format!("{DATA}/events/0")).unwrap()["received_at"] = json!("")
+            }),
+        ),
+        (
+            "an event of somebody who is not a customer",
+            mutate(|d| {
+                d.pointer_mut(&format!("{DATA}/events/0")).unwrap()["source_id"] = json!("ghost")
+            }),
+        ),
     ];
     for (what, doc) in cases {
         let reply = import(&fake, &doc).await;
@@ -1077,4 +1126,24 @@ async fn an_export_of_the_deepest_accepted_bodies_imports_again() {
         .await
         .expect("export body");
     assert_eq!(again, exported);
+}
+
+#[tokio::test]
+async fn the_journal_redacts_every_credential_header() {
+    // Regression: Proxy-Authorization was journaled in clear.
+    let fake = Fake::start().await;
+    send(
+        fake.authed(Method::GET, "/events/segment/check-auth")
+            .header("proxy-authorization", basic("proxy", "s3cret"))
+            .header("cookie", "session=s3cret"),
+    )
+    .await
+    .ok(200);
+    let journal = fake.admin_get("/__admin/requests").await;
+    let headers = &journal[0]["headers"];
+    assert_eq!(headers["authorization"], "Basic [redacted]");
+    assert_eq!(headers["proxy-authorization"], "Basic [redacted]");
+    assert_eq!(headers["cookie"], "[redacted]");
+    assert!(!journal.to_string().contains("s3cret"));
+    assert!(!journal.to_string().contains(&basic("proxy", "s3cret")[6..]));
 }

@@ -994,3 +994,31 @@ async fn requests_the_http_parser_refuses_still_get_a_json_error_with_a_request_
         );
     }
 }
+
+/// Write `request` as-is on a fresh connection and read the whole answer.
+async fn exchange(addr: std::net::SocketAddr, request: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(request).await.expect("send");
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.expect("receive");
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn a_malformed_chunked_body_is_400_invalid_body_not_413() {
+    // Regression: the chunk says 3 bytes and carries 6; this was answered 413 with a size
+    // of 8 MiB although the body was six bytes long.
+    let fake = Fake::start().await;
+    let request = format!(
+        "POST /customers HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: {}\r\n\
+         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcdef\r\n0\r\n\r\n",
+        fake.auth()
+    );
+    let answer = exchange(fake.mock.addr(), request.as_bytes()).await;
+    assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+    let body: serde_json::Value =
+        serde_json::from_str(answer.split("\r\n\r\n").nth(1).expect("a body")).expect("JSON");
+    assert_eq!(body["code"], "INVALID_BODY");
+    assert!(fake.mock.store().customers(None).unwrap().is_empty());
+}

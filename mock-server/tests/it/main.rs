@@ -3,6 +3,7 @@
 //! Every test starts its own fake on `127.0.0.1:0` (or drives the router without a socket),
 //! asserts exact outcomes, and never sleeps.
 
+mod shutdown;
 mod support;
 
 mod admin;

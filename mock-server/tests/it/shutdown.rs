@@ -1,0 +1,89 @@
+//! Shutdown: requests in flight finish; a client that never finishes its request cannot hold
+//! the server open past the grace period.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rehook_mock::config::Config;
+use rehook_mock::{Store, run_with_grace};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+
+/// An upper bound for awaiting the server's end, so a regression fails instead of hanging.
+const HANG_GUARD: Duration = Duration::from_secs(60);
+
+async fn serve(
+    grace: Duration,
+) -> (
+    std::net::SocketAddr,
+    oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let store = Arc::new(Store::new(Config::default()));
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(run_with_grace(
+        listener,
+        store,
+        async move {
+            let _ = rx.await;
+        },
+        grace,
+    ));
+    (addr, tx, task)
+}
+
+#[tokio::test]
+async fn a_half_sent_request_does_not_hold_the_server_open_after_the_grace_period() {
+    let (addr, stop, task) = serve(Duration::from_millis(100)).await;
+    let mut stalled = TcpStream::connect(addr).await.expect("connect");
+    stalled
+        .write_all(b"GET /__admin/health HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("half a request");
+    // A complete request on another connection proves the server took the stalled one in.
+    let mut other = TcpStream::connect(addr).await.expect("connect");
+    other
+        .write_all(b"GET /__admin/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("request");
+    let mut answer = String::new();
+    other.read_to_string(&mut answer).await.expect("answer");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+    stop.send(()).expect("server still running");
+    let ended = tokio::time::timeout(HANG_GUARD, task).await;
+    let result = ended
+        .expect("the server ended within the guard")
+        .expect("task");
+    assert!(result.is_ok(), "{result:?}");
+    drop(stalled);
+}
+
+#[tokio::test]
+async fn a_request_in_flight_at_shutdown_gets_its_answer() {
+    let (addr, stop, task) = serve(Duration::from_secs(30)).await;
+    let mut client = TcpStream::connect(addr).await.expect("connect");
+    let body = br#"{"source_id": "u-1"}"#;
+    let head = format!(
+        "POST /customers HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Basic cmtfdGVzdF9rZXk6cmtfdGVzdF9zZWNyZXQ=\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    client.write_all(head.as_bytes()).await.expect("head");
+    // `100 Continue` comes once the server reads the body: the request is in flight.
+    let mut interim = [0u8; 25];
+    client
+        .read_exact(&mut interim)
+        .await
+        .expect("interim answer");
+    assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+    stop.send(()).expect("server still running");
+    client.write_all(body).await.expect("the body");
+    let mut answer = String::new();
+    client.read_to_string(&mut answer).await.expect("answer");
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let ended = tokio::time::timeout(HANG_GUARD, task).await;
+    assert!(ended.expect("ended").expect("task").is_ok());
+}
