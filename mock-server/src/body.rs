@@ -107,8 +107,29 @@ impl RawBody {
         }
     }
 
+    /// For routes that take no body (`POST /customers/{id}`, `POST /__admin/reset`): the same
+    /// media-type, encoding and size rules as every other body, and a body that is sent must
+    /// be JSON; its content is ignored.
+    pub fn check_ignored(&self, rules: BodyRules) -> Result<(), ApiError> {
+        let blank = |bytes: &[u8]| {
+            let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+            bytes.iter().all(u8::is_ascii_whitespace)
+        };
+        let decoded = self.decoded(rules)?;
+        if blank(&decoded) {
+            return Ok(());
+        }
+        parse_json(&decoded, rules.max_depth).map(drop)
+    }
+
     /// Decode, check and parse the body as any JSON value (the front door checks shapes itself).
     pub fn json_value(&self, rules: BodyRules) -> Result<Value, ApiError> {
+        let decoded = self.decoded(rules)?;
+        parse_json(&decoded, rules.max_depth)
+    }
+
+    /// The body after the media-type, encoding and size checks, decoded.
+    fn decoded(&self, rules: BodyRules) -> Result<std::borrow::Cow<'_, [u8]>, ApiError> {
         check_media_type(&self.headers, rules.allow_text_plain)?;
         let gzip = check_encoding(&self.headers)?;
         let raw = match &self.bytes {
@@ -121,17 +142,13 @@ impl RawBody {
                 ));
             }
         };
-        let decoded;
-        let bytes: &[u8] = if gzip {
-            decoded = gunzip(raw, rules)?;
-            &decoded
-        } else {
-            if raw.len() > rules.limit {
-                return Err(too_large(rules, raw.len()));
-            }
-            raw
-        };
-        parse_json(bytes, rules.max_depth)
+        if gzip {
+            return gunzip(raw, rules).map(std::borrow::Cow::Owned);
+        }
+        if raw.len() > rules.limit {
+            return Err(too_large(rules, raw.len()));
+        }
+        Ok(std::borrow::Cow::Borrowed(raw))
     }
 
     /// The request headers that came with the body.

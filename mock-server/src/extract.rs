@@ -2,30 +2,56 @@
 
 use std::sync::{Arc, OnceLock};
 
-use axum::extract::{FromRequestParts, Path, Query};
+use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use crate::error::{ApiError, ErrorCode};
 
-/// One path parameter, percent-decoded.
+/// The one path parameter of a route (always its last segment), percent-decoded.
+///
+/// A parameter whose bytes are not UTF-8 once decoded (`/customers/%FF`) cannot name any
+/// customer or code, so it is kept as "names nothing" and the handler answers its own `404`.
 #[derive(Debug, Clone)]
-pub struct PathParam(pub String);
+pub struct PathParam {
+    /// The decoded text; lossy when `exact` is false.
+    text: String,
+    /// Whether `text` is exactly what was sent.
+    exact: bool,
+}
+
+impl PathParam {
+    /// The parameter, when it can name something.
+    pub fn key(&self) -> Option<&str> {
+        self.exact.then_some(self.text.as_str())
+    }
+
+    /// The parameter for messages (invalid bytes shown as U+FFFD).
+    pub fn shown(&self) -> &str {
+        &self.text
+    }
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for PathParam {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Path::<String>::from_request_parts(parts, state)
-            .await
-            .map(|Path(value)| PathParam(value))
-            .map_err(|e| {
-                ApiError::new(
-                    ErrorCode::BadRequest,
-                    format!("the path could not be read: {}", e.body_text()),
-                )
-            })
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        // Every route with a parameter ends with it, and the router has matched the route, so
+        // the last segment of the raw path is the parameter, still percent-encoded (the
+        // framework's own extractors refuse undecodable bytes instead).
+        let raw = parts.uri.path().rsplit('/').next().unwrap_or("");
+        let decoded = percent_encoding::percent_decode_str(raw);
+        Ok(match decoded.clone().decode_utf8() {
+            Ok(text) => PathParam {
+                text: text.into_owned(),
+                exact: true,
+            },
+            Err(_) => PathParam {
+                text: decoded.decode_utf8_lossy().into_owned(),
+                exact: false,
+            },
+        })
     }
 }
 

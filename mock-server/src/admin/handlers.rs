@@ -34,12 +34,15 @@ pub(crate) async fn admin_customer(
     _: AdminAccess,
     State(store): State<Arc<Store>>,
     QueryParams(q): Query,
-    PathParam(source_id): PathParam,
+    source_id: PathParam,
 ) -> Result<Json<Customer>, ApiError> {
     store
-        .customer(q.app.as_deref(), &source_id)?
+        .with_app(q.app.as_deref(), |app| {
+            source_id.key().and_then(|k| app.customer(k))
+        })?
         .map(Json)
         .ok_or_else(|| {
+            let source_id = source_id.shown();
             ApiError::new(
                 ErrorCode::CustomerNotFound,
                 format!("no customer has the source_id {source_id:?}"),
@@ -104,7 +107,9 @@ pub(crate) async fn admin_reset(
     _: AdminAccess,
     State(store): State<Arc<Store>>,
     QueryParams(q): Query,
+    body: RawBody,
 ) -> Result<Json<Value>, ApiError> {
+    body.check_ignored(BodyRules::API)?;
     store.reset(q.app.as_deref(), q.all)?;
     Ok(Json(json!({ "status": "ok" })))
 }

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::auth::RehookAuth;
 use super::write_call;
-use crate::body::RawBody;
+use crate::body::{BodyRules, RawBody};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::PathParam;
 use crate::rehook::{Answer, Call};
@@ -45,26 +45,33 @@ fn customer_not_found(key: &str) -> ApiError {
 pub(crate) async fn customers_get(
     State(store): State<Arc<Store>>,
     auth: RehookAuth,
-    PathParam(key): PathParam,
+    key: PathParam,
+    body: RawBody,
 ) -> Result<Json<Customer>, ApiError> {
+    body.check_ignored(BodyRules::API)?;
     store
         .with_app(Some(&auth.api_key), |app| {
-            app.customer_by_source_or_id(&key)
+            key.key().and_then(|k| app.customer_by_source_or_id(k))
         })?
         .map(Json)
-        .ok_or_else(|| customer_not_found(&key))
+        .ok_or_else(|| customer_not_found(key.shown()))
 }
 
 /// `GET /customers/validate-code/{code}`: the advocate who owns the code.
 pub(crate) async fn customers_validate_code(
     State(store): State<Arc<Store>>,
     auth: RehookAuth,
-    PathParam(code): PathParam,
+    code: PathParam,
+    body: RawBody,
 ) -> Result<Json<Customer>, ApiError> {
+    body.check_ignored(BodyRules::API)?;
     store
-        .with_app(Some(&auth.api_key), |app| app.code_owner(&code))?
+        .with_app(Some(&auth.api_key), |app| {
+            code.key().and_then(|c| app.code_owner(c))
+        })?
         .map(Json)
         .ok_or_else(|| {
+            let code = code.shown();
             ApiError::new(
                 ErrorCode::ReferralCodeNotFound,
                 format!("no customer owns referral_code {code:?}"),
@@ -77,13 +84,13 @@ pub(crate) async fn customers_validate_code(
 pub(crate) async fn customers_referrals(
     State(store): State<Arc<Store>>,
     auth: RehookAuth,
-    PathParam(source_id): PathParam,
+    source_id: PathParam,
 ) -> Result<Json<Vec<Customer>>, ApiError> {
     store
         .with_app(Some(&auth.api_key), |app| {
-            app.customer(&source_id)
-                .map(|_| app.referred_by(&source_id))
+            let key = source_id.key()?;
+            app.customer(key).map(|_| app.referred_by(key))
         })?
         .map(Json)
-        .ok_or_else(|| customer_not_found(&source_id))
+        .ok_or_else(|| customer_not_found(source_id.shown()))
 }

@@ -1022,3 +1022,68 @@ async fn a_malformed_chunked_body_is_400_invalid_body_not_413() {
     assert_eq!(body["code"], "INVALID_BODY");
     assert!(fake.mock.store().customers(None).unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn path_keys_that_are_not_utf8_name_nothing_and_get_the_resource_404() {
+    // Regression: these were 400 BAD_REQUEST with a framework message.
+    let fake = Fake::start().await;
+    fake.customer(json!({"source_id": "\u{FFFD}", "referral_code": "X\u{FFFD}"}))
+        .await;
+    let auth = fake.auth();
+    for (path, status, code) in [
+        ("/customers/%FF", 404, "CUSTOMER_NOT_FOUND"),
+        (
+            "/customers/validate-code/X%FF",
+            404,
+            "REFERRAL_CODE_NOT_FOUND",
+        ),
+        ("/customers/referral/list/%FF", 404, "CUSTOMER_NOT_FOUND"),
+        ("/customers/referrals/%C3%28", 404, "CUSTOMER_NOT_FOUND"),
+        ("/__admin/customers/%FF", 404, "CUSTOMER_NOT_FOUND"),
+    ] {
+        let head = format!("GET {path} HTTP/1.1\r\nAuthorization: {auth}");
+        let reply = raw(fake.mock.addr(), &head, b"").await;
+        assert_eq!(reply.status, status, "{path}: {reply:?}");
+        assert_eq!(reply.body["code"], code, "{path}");
+    }
+    // The same key, sent as valid UTF-8, is found: only undecodable bytes name nothing.
+    fake.get("/customers/%EF%BF%BD").await.ok(200);
+}
+
+#[tokio::test]
+async fn routes_that_ignore_their_body_still_apply_the_body_rules() {
+    // Regression: `br`, text/plain and 2 MiB bodies were answered 200 on these routes.
+    let fake = Fake::start().await;
+    fake.customer(json!({"source_id": "adv", "referral_code": "ADV"}))
+        .await;
+    let routes = [
+        "/customers/adv",
+        "/customers/validate-code/ADV",
+        "/__admin/reset",
+    ];
+    for path in routes {
+        let post = || fake.authed(Method::POST, path);
+        send(post().header("content-encoding", "br").body("{}"))
+            .await
+            .error(415, "UNSUPPORTED_ENCODING");
+        send(post().header("content-type", "text/plain").body("{}"))
+            .await
+            .error(415, "UNSUPPORTED_MEDIA_TYPE");
+        send(post().body(vec![b' '; 2 * 1024 * 1024]))
+            .await
+            .error(413, "PAYLOAD_TOO_LARGE");
+        send(post().body("{oops")).await.error(400, "INVALID_JSON");
+        assert_eq!(
+            fake.mock.store().customers(None).unwrap().len(),
+            1,
+            "{path}"
+        );
+    }
+    for path in routes {
+        let post = || fake.authed(Method::POST, path);
+        send(post()).await.ok(200);
+        send(post().header("content-encoding", "gzip").body(gzip(b"[]")))
+            .await
+            .ok(200);
+    }
+}
