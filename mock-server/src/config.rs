@@ -237,6 +237,12 @@ pub fn validate_apps(apps: &[AppConfig]) -> Result<(), ApiError> {
                 )));
             }
         }
+        if app.referral_link_base.trim().is_empty() {
+            return Err(invalid_config(format!(
+                "application {:?} has an empty referral_link_base",
+                app.api_key
+            )));
+        }
         if app.conversion_events.iter().any(String::is_empty) {
             return Err(invalid_config(format!(
                 "application {:?} lists an empty conversion event",
@@ -248,7 +254,8 @@ pub fn validate_apps(apps: &[AppConfig]) -> Result<(), ApiError> {
 }
 
 /// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// Human-readable lines.
     #[default]
@@ -262,12 +269,12 @@ pub enum LogFormat {
 #[command(
     name = "rehook-mock",
     version,
-    about = "A local fake of the Rehook API, with a Segment front door and an admin API."
+    about = "A local fake of the Rehook referral API, with an admin API to inspect, reset, configure and export it."
 )]
 pub struct Cli {
-    /// Address to listen on.
-    #[arg(long, env = "REHOOK_BIND", default_value = "127.0.0.1:4100")]
-    pub bind: SocketAddr,
+    /// Address to listen on, HOST:PORT (default 127.0.0.1:4100).
+    #[arg(long, env = "REHOOK_BIND", value_name = "ADDR")]
+    pub bind: Option<String>,
     /// An application as KEY:SECRET (repeatable; the first is the default application).
     /// Without any, the default application rk_test_key:rk_test_secret with write key wk_test.
     #[arg(
@@ -305,20 +312,27 @@ pub struct Cli {
     /// A TOML or JSON file with the same settings; flags win over it.
     #[arg(long, env = "REHOOK_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Log line format.
-    #[arg(long, env = "REHOOK_LOG_FORMAT", value_enum, default_value = "text")]
-    pub log_format: LogFormat,
+    /// Log line format (default text).
+    #[arg(long, env = "REHOOK_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
     /// Where each --write-key stands among the --app flags (filled in by `from_args`).
     #[arg(skip)]
     pub write_key_owners: Vec<usize>,
 }
 
-/// The settings a config file may hold.
+/// The settings a config file may hold: every flag's, plus the journal size and
+/// per-application settings.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     /// Address to listen on.
-    pub bind: Option<SocketAddr>,
+    pub bind: Option<String>,
+    /// Conversion events of every application that does not list its own.
+    pub conversion_events: Option<Vec<String>>,
+    /// Drop mode of every application that does not set its own.
+    pub drop_mode: Option<DropMode>,
+    /// Log line format.
+    pub log_format: Option<LogFormat>,
     /// Seed for generated ids and codes.
     pub seed: Option<u64>,
     /// Admin token.
@@ -382,27 +396,39 @@ impl Cli {
     }
 
     /// Build the server settings: the file first, then flags and env vars over it.
-    pub fn into_config(self) -> Result<(SocketAddr, Config), String> {
-        let file = match &self.config {
+    pub fn into_settings(self) -> Result<Settings, String> {
+        let mut file = match &self.config {
             Some(path) => FileConfig::load(path)?,
             None => FileConfig::default(),
         };
         let mut config = Config::default();
-        let mut bind = self.bind;
-        if let Some(file_bind) = file.bind
-            && self.bind
-                == "127.0.0.1:4100"
-                    .parse::<SocketAddr>()
-                    .expect("literal address")
-        {
-            bind = file_bind;
-        }
+        let bind_text = self
+            .bind
+            .clone()
+            .or(file.bind.take())
+            .unwrap_or_else(|| DEFAULT_BIND.to_owned());
+        let bind = resolve_bind(&bind_text)?;
         if !file.applications.is_empty() {
+            for app in &mut file.applications {
+                if app.conversion_events.is_none() {
+                    app.conversion_events.clone_from(&file.conversion_events);
+                }
+                app.drop_mode = app.drop_mode.or(file.drop_mode);
+            }
             config.apps = ConfigDoc {
                 applications: file.applications,
             }
             .resolve(&[])
             .map_err(|e| e.message)?;
+        } else {
+            for app in &mut config.apps {
+                if let Some(events) = &file.conversion_events {
+                    app.conversion_events.clone_from(events);
+                }
+                if let Some(mode) = file.drop_mode {
+                    app.drop_mode = mode;
+                }
+            }
         }
         if !self.apps.is_empty() {
             config.apps = self
@@ -412,7 +438,14 @@ impl Cli {
                     let (key, secret) = pair
                         .split_once(':')
                         .ok_or_else(|| format!("--app {pair:?} must be KEY:SECRET"))?;
-                    Ok(AppConfig::new(key, secret))
+                    let mut app = AppConfig::new(key, secret);
+                    if let Some(events) = &file.conversion_events {
+                        app.conversion_events.clone_from(events);
+                    }
+                    if let Some(mode) = file.drop_mode {
+                        app.drop_mode = mode;
+                    }
+                    Ok(app)
                 })
                 .collect::<Result<_, String>>()?;
         }
@@ -440,8 +473,38 @@ impl Cli {
             config.journal_capacity = capacity;
         }
         validate_apps(&config.apps).map_err(|e| e.message)?;
-        Ok((bind, config))
+        Ok(Settings {
+            bind,
+            config,
+            log_format: self.log_format.or(file.log_format).unwrap_or_default(),
+        })
     }
+}
+
+/// The listen address when none is given.
+pub const DEFAULT_BIND: &str = "127.0.0.1:4100";
+
+/// Everything the binary needs to start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Where to listen.
+    pub bind: SocketAddr,
+    /// The server's settings.
+    pub config: Config,
+    /// How to write log lines.
+    pub log_format: LogFormat,
+}
+
+/// `HOST:PORT` to a socket address: an IP literal, or a name such as `localhost` (its first
+/// address).
+fn resolve_bind(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = text.parse() {
+        return Ok(addr);
+    }
+    std::net::ToSocketAddrs::to_socket_addrs(text)
+        .map_err(|e| format!("--bind {text:?} is not HOST:PORT: {e}"))?
+        .next()
+        .ok_or_else(|| format!("--bind {text:?} names no address"))
 }
 
 #[cfg(test)]
@@ -449,9 +512,13 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> Result<(SocketAddr, Config), String> {
+        settings(args).map(|s| (s.bind, s.config))
+    }
+
+    fn settings(args: &[&str]) -> Result<Settings, String> {
         let cli = Cli::try_parse_from(std::iter::once("rehook-mock").chain(args.iter().copied()))
             .map_err(|e| e.to_string())?;
-        cli.into_config()
+        cli.into_settings()
     }
 
     #[test]
@@ -511,6 +578,92 @@ mod tests {
         .unwrap();
         assert_eq!(
             dup.resolve(&running).unwrap_err().code,
+            ErrorCode::InvalidConfig
+        );
+    }
+
+    fn write_config(name: &str, text: &str) -> std::path::PathBuf {
+        let path =
+            std::env::temp_dir().join(format!("rehook-mock-config-{}-{name}", std::process::id()));
+        std::fs::write(&path, text).expect("write a temporary config file");
+        path
+    }
+
+    #[test]
+    fn the_readme_config_file_example_loads() {
+        let path = write_config(
+            "readme.toml",
+            r#"
+seed = 7
+[[applications]]
+api_key = "rk_live_like"
+api_secret = "s3cret"
+write_keys = ["wk_web", "wk_ios"]
+conversion_events = ["signup", "trial_started"]
+drop_mode = "accept"
+referral_link_base = "https://example.test/invite"
+"#,
+        );
+        let s = settings(&["--config", path.to_str().unwrap()]).unwrap();
+        let app = &s.config.apps[0];
+        assert_eq!(s.config.seed, Some(7));
+        assert_eq!(app.api_key, "rk_live_like");
+        assert_eq!(
+            app.write_keys,
+            vec!["wk_web".to_owned(), "wk_ios".to_owned()]
+        );
+        assert_eq!(app.drop_mode, DropMode::Accept);
+        assert_eq!(app.referral_link_base, "https://example.test/invite");
+        assert_eq!(s.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn a_config_file_holds_every_flag_and_flags_win() {
+        let path = write_config(
+            "all.json",
+            r#"{"bind": "localhost:0", "log_format": "json", "drop_mode": "accept",
+                "conversion_events": ["purchase"], "journal_capacity": 5, "admin_token": "t",
+                "applications": [{"api_key": "a", "api_secret": "s"},
+                                 {"api_key": "b", "api_secret": "s", "drop_mode": "reject"}]}"#,
+        );
+        let file = path.to_str().unwrap();
+        let s = settings(&["--config", file]).unwrap();
+        assert!(s.bind.ip().is_loopback(), "{}", s.bind);
+        assert_eq!(s.log_format, LogFormat::Json);
+        assert_eq!(s.config.journal_capacity, 5);
+        assert_eq!(s.config.admin_token.as_deref(), Some("t"));
+        assert_eq!(s.config.apps[0].drop_mode, DropMode::Accept);
+        assert_eq!(
+            s.config.apps[1].drop_mode,
+            DropMode::Reject,
+            "its own setting"
+        );
+        assert_eq!(
+            s.config.apps[1].conversion_events,
+            vec!["purchase".to_owned()]
+        );
+        let s = settings(&[
+            "--config",
+            file,
+            "--log-format",
+            "text",
+            "--bind",
+            "127.0.0.1:9",
+        ])
+        .unwrap();
+        assert_eq!(s.log_format, LogFormat::Text);
+        assert_eq!(s.bind.to_string(), "127.0.0.1:9");
+        let bad = write_config("bad.toml", "colour = \"red\"\n");
+        let err = settings(&["--config", bad.to_str().unwrap()]).unwrap_err();
+        assert!(err.contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn an_empty_referral_link_base_is_refused() {
+        let mut app = AppConfig::default_app();
+        app.referral_link_base = " ".into();
+        assert_eq!(
+            validate_apps(&[app]).unwrap_err().code,
             ErrorCode::InvalidConfig
         );
     }

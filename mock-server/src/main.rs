@@ -1,22 +1,23 @@
 //! `rehook-mock`: run the fake Rehook until Ctrl-C or SIGTERM.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use rehook_mock::config::{Cli, LogFormat};
+use rehook_mock::config::{Cli, LogFormat, Settings};
 use rehook_mock::{Store, run};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::from_args();
-    init_tracing(cli.log_format);
-    let (bind, config) = match cli.into_config() {
-        Ok(parsed) => parsed,
+    let settings = match Cli::from_args().into_settings() {
+        Ok(settings) => settings,
         Err(message) => {
             eprintln!("rehook-mock: {message}");
             return ExitCode::from(2);
         }
     };
+    init_tracing(settings.log_format);
+    let Settings { bind, config, .. } = settings;
     let listener = match tokio::net::TcpListener::bind(bind).await {
         Ok(listener) => listener,
         Err(e) => {
@@ -34,13 +35,8 @@ async fn main() -> ExitCode {
     let default_app = &config.apps[0];
     println!("rehook-mock listening on http://{addr}");
     println!(
-        "  Rehook API: Basic {}:{}   Segment write key: {}   admin: http://{addr}/__admin/health",
-        default_app.api_key,
-        default_app.api_secret,
-        default_app
-            .write_keys
-            .first()
-            .map_or("(none)", String::as_str),
+        "  Rehook API: Basic {}:{}   admin: http://{addr}/__admin/health",
+        default_app.api_key, default_app.api_secret,
     );
     let store = Arc::new(Store::new(config));
     match run(listener, store, shutdown).await {
@@ -57,6 +53,7 @@ fn init_tracing(format: LogFormat) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),

@@ -80,7 +80,7 @@ async fn the_binary_prints_its_url_and_default_credentials_and_serves() {
     assert_eq!(running.line(), format!("rehook-mock listening on {url}"));
     let credentials = running.line();
     assert!(
-        credentials.contains("rk_test_key:rk_test_secret") && credentials.contains("wk_test"),
+        credentials.contains("Basic rk_test_key:rk_test_secret"),
         "{credentials}"
     );
     let http = client();
