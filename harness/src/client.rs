@@ -35,13 +35,17 @@ pub enum ClientError {
         reason: String,
     },
     /// The request could not be sent or its answer not read (refused, reset, timed out).
+    ///
+    /// Its `Display` names the call and reqwest's own message only (`POST <url>: error sending
+    /// request`); the root cause (`tcp connect error: Connection refused`, ...) is further down
+    /// [`source`](std::error::Error::source): write it with [`error_text`](crate::error_text).
     #[error("{method} {url}: {source}")]
     Transport {
         /// The request's method.
         method: Method,
         /// The full URL called.
         url: String,
-        /// The underlying error.
+        /// The underlying error, without its URL (the variant already names it).
         #[source]
         source: reqwest::Error,
     },
@@ -410,10 +414,10 @@ impl Client {
                 .header(CONTENT_TYPE, "application/json")
                 .body(body.to_string());
         }
-        let transport = |source| ClientError::Transport {
+        let transport = |source: reqwest::Error| ClientError::Transport {
             method: method.clone(),
             url: url.to_string(),
-            source,
+            source: source.without_url(),
         };
         let response = request.send().await.map_err(transport)?;
         let status = response.status().as_u16();

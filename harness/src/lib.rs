@@ -8,15 +8,18 @@
 //!   envelopes, gzip) is detected.
 //! - [`replay`](mod@replay): the harness playing Segment (ingestion rules and the Rehook destination's
 //!   default mapping, from [`rehook_mock::segment`]) and recording what became of each message.
+//! - [`error_text`](mod@error_text): one line for an error and its causes, each cause once.
 //!
 //! The binary `rehook-harness` puts them behind a command line; its exit codes are 0 (every
 //! message got an answer), 1 (some call got a 5xx or no answer) and 2 (unusable input or
 //! arguments).
 
 pub mod client;
+pub mod error_text;
 pub mod input;
 pub mod replay;
 
 pub use client::{Answer, Client, ClientError};
+pub use error_text::error_text;
 pub use input::{Format, InputError, InputMessage, Location, ParsedFile};
 pub use replay::{Delivery, Outcome, Replayer, Report, Summary, replay};

@@ -11,7 +11,8 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rehook_harness::client::{Client, DEFAULT_API_KEY, DEFAULT_API_SECRET};
-use rehook_harness::{input, replay};
+use rehook_harness::replay::counted;
+use rehook_harness::{error_text, input, replay};
 
 /// Replays Segment traffic against a Rehook-compatible server.
 #[derive(Debug, Parser)]
@@ -27,6 +28,10 @@ enum Command {
     ///
     /// The harness plays Segment: its ingestion rules and the Rehook destination's default
     /// mapping, then the Rehook API call. Without --base-url an in-process fake is started.
+    ///
+    /// Repeated messageIds are dropped within one run only, as Segment's per-source
+    /// de-duplication window would: replaying the same file twice against a running server
+    /// sends (and stores) its messages twice.
     Replay(ReplayArgs),
 }
 
@@ -78,7 +83,7 @@ async fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(Unusable(error)) => {
-            eprintln!("rehook-harness: error: {error:#}");
+            eprintln!("rehook-harness: error: {}", error_text(error.as_ref()));
             ExitCode::from(2)
         }
     }
@@ -115,9 +120,9 @@ async fn run_replay(args: ReplayArgs) -> Result<ExitCode, Unusable> {
         client.base_url().to_owned()
     };
     eprintln!(
-        "replaying {} messages from {} file(s) against {target}",
-        messages.len(),
-        args.files.len()
+        "replaying {} from {} against {target}",
+        counted(messages.len(), "message"),
+        counted(args.files.len(), "file")
     );
 
     let bar = progress_bar(messages.len() as u64);
@@ -168,7 +173,8 @@ fn progress_bar(len: u64) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} messages") {
+    let noun = if len == 1 { "message" } else { "messages" };
+    if let Ok(style) = ProgressStyle::with_template(&format!("{{bar:40}} {{pos}}/{{len}} {noun}")) {
         bar.set_style(style);
     }
     bar

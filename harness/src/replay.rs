@@ -9,9 +9,12 @@
 //! | 2xx | `delivered` with the status |
 //! | `200 {"status": "dropped", "reason": CODE}` (drop mode `accept`) | `dropped`, `CODE` |
 //! | 4xx | `dropped` with the error body's `code` |
-//! | 5xx, any other status, no answer, an unreadable body | `error` |
+//! | 5xx, any other status, no answer, an unreadable body | `error` (no answer: the call and every cause down to the root) |
 //!
 //! Every message gets one [`Delivery`]; the [`Summary`] counts them.
+//!
+//! The seen `messageId`s last one run, as Segment's per-source de-duplication window would:
+//! replaying the same messages again in another run sends them again.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
@@ -21,6 +24,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::client::{Answer, Client, ClientError};
+use crate::error_text::error_text;
 use crate::input::InputMessage;
 
 /// What became of one message.
@@ -88,12 +92,12 @@ pub struct Delivery {
 }
 
 impl Delivery {
-    /// Whether a `POST /customers` created a customer (201).
+    /// Whether an identify's `POST /customers` created a customer (201).
     pub fn created_customer(&self) -> bool {
         self.delivered_by(Action::IdentifyUser) && self.status == Some(201)
     }
 
-    /// Whether a `POST /customers` updated a customer (200).
+    /// Whether an identify's `POST /customers` updated a customer (200).
     pub fn updated_customer(&self) -> bool {
         self.delivered_by(Action::IdentifyUser) && self.status == Some(200)
     }
@@ -170,10 +174,12 @@ pub struct Summary {
     pub filtered: usize,
     /// Messages that got no answer.
     pub errors: usize,
-    /// `POST /customers` answered 201.
-    pub customers_created: usize,
-    /// `POST /customers` answered 200.
-    pub customers_updated: usize,
+    /// Customers created by identify calls (`POST /customers` answered 201). Customers that
+    /// track events create (a conversion, or any event from an unknown `userId`) are not
+    /// counted: the answer of `POST /events/invoke` does not say whether it created one.
+    pub identify_created: usize,
+    /// Customers updated by identify calls (`POST /customers` answered 200).
+    pub identify_updated: usize,
     /// `POST /events/invoke` answered with a success.
     pub events_stored: usize,
     /// Events whose answer says `referral.status == "attributed"`.
@@ -205,24 +211,39 @@ impl Summary {
             Outcome::Filtered => self.filtered += 1,
             Outcome::Error => self.errors += 1,
         }
-        self.customers_created += usize::from(d.created_customer());
-        self.customers_updated += usize::from(d.updated_customer());
+        self.identify_created += usize::from(d.created_customer());
+        self.identify_updated += usize::from(d.updated_customer());
         self.events_stored += usize::from(d.stored_event());
         self.referrals_attributed += usize::from(d.attributed_referral());
     }
 }
 
+/// `count` and `noun`, the noun made plural unless `count` is 1: `1 message`, `2 messages`.
+pub fn counted(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
+/// The counts, one kind per line; the customer counts are identify calls' only.
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{} messages: {} delivered, {} dropped, {} filtered, {} errors",
-            self.messages, self.delivered, self.dropped, self.filtered, self.errors
+            "{}: {} delivered, {} dropped, {} filtered, {}",
+            counted(self.messages, "message"),
+            self.delivered,
+            self.dropped,
+            self.filtered,
+            counted(self.errors, "error")
         )?;
         writeln!(
             f,
-            "customers created: {}, updated: {}",
-            self.customers_created, self.customers_updated
+            "identify: {} created, {} updated (customers created by track events are not counted)",
+            counted(self.identify_created, "customer"),
+            self.identify_updated
         )?;
         writeln!(f, "events stored: {}", self.events_stored)?;
         writeln!(f, "referrals attributed: {}", self.referrals_attributed)?;
@@ -354,7 +375,7 @@ fn read_answer(delivery: &mut Delivery, answer: Result<Answer, ClientError>) {
             if let ClientError::Body { status, .. } = &error {
                 delivery.status = Some(*status);
             }
-            delivery.reason = Some(error.to_string());
+            delivery.reason = Some(error_text(&error));
             return;
         }
     };
@@ -506,12 +527,80 @@ mod tests {
                 dropped: 1,
                 filtered: 1,
                 errors: 1,
-                customers_created: 1,
-                customers_updated: 1,
+                identify_created: 1,
+                identify_updated: 1,
                 events_stored: 1,
                 referrals_attributed: 1,
                 drops_by_reason: BTreeMap::from([("REFERRAL_CODE_TAKEN".to_owned(), 1)]),
             }
+        );
+    }
+
+    #[test]
+    fn the_summary_says_what_its_customer_counts_are_and_counts_one_in_the_singular() {
+        let one = Summary {
+            messages: 1,
+            delivered: 0,
+            dropped: 0,
+            filtered: 0,
+            errors: 1,
+            identify_created: 1,
+            identify_updated: 1,
+            events_stored: 1,
+            referrals_attributed: 1,
+            drops_by_reason: BTreeMap::new(),
+        };
+        assert_eq!(
+            one.to_string(),
+            "1 message: 0 delivered, 0 dropped, 0 filtered, 1 error\n\
+             identify: 1 customer created, 1 updated (customers created by track events are not counted)\n\
+             events stored: 1\n\
+             referrals attributed: 1\n\
+             filtered: 0\n\
+             drops by reason: none\n"
+        );
+        let none = Summary::default();
+        assert_eq!(
+            none.to_string().lines().take(2).collect::<Vec<_>>(),
+            [
+                "0 messages: 0 delivered, 0 dropped, 0 filtered, 0 errors",
+                "identify: 0 customers created, 0 updated (customers created by track events are not counted)",
+            ]
+        );
+        assert_eq!(
+            (counted(1, "file"), counted(2, "file"), counted(0, "file")),
+            (
+                "1 file".to_owned(),
+                "2 files".to_owned(),
+                "0 files".to_owned()
+            )
+        );
+    }
+
+    #[test]
+    fn the_json_summary_names_the_customer_counts_after_identify() {
+        let json = serde_json::to_value(Summary::default()).expect("serializes");
+        let mut keys: Vec<&str> = json
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "delivered",
+                "dropped",
+                "drops_by_reason",
+                "errors",
+                "events_stored",
+                "filtered",
+                "identify_created",
+                "identify_updated",
+                "messages",
+                "referrals_attributed",
+            ]
         );
     }
 }

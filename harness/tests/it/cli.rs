@@ -2,7 +2,11 @@
 
 use serde_json::Value;
 
-use crate::support::{FixedAnswerServer, TempDir, closed_port_url, example_file, run_harness};
+use std::io::Read as _;
+
+use crate::support::{
+    FixedAnswerServer, TempDir, closed_port_url, example_file, gzip, run_harness,
+};
 
 fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| (*s).to_owned()).collect()
@@ -39,7 +43,7 @@ async fn replaying_the_example_exits_0_with_a_line_per_message_and_a_summary() {
         lines[17..].to_vec(),
         [
             "16 messages: 9 delivered, 6 dropped, 1 filtered, 0 errors",
-            "customers created: 3, updated: 2",
+            "identify: 3 customers created, 2 updated (customers created by track events are not counted)",
             "events stored: 4",
             "referrals attributed: 2",
             "filtered: 1",
@@ -109,7 +113,7 @@ async fn json_output_is_one_document_of_messages_and_summary() {
         doc["summary"],
         serde_json::json!({
             "messages": 16, "delivered": 9, "dropped": 6, "filtered": 1, "errors": 0,
-            "customers_created": 3, "customers_updated": 2, "events_stored": 4,
+            "identify_created": 3, "identify_updated": 2, "events_stored": 4,
             "referrals_attributed": 2,
             "drops_by_reason": {
                 "REFERRAL_CODE_TAKEN": 1, "REFERRAL_CODE_UNKNOWN": 1, "SELF_REFERRAL": 1,
@@ -164,6 +168,15 @@ async fn no_server_at_the_base_url_exits_1() {
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let doc: Value = serde_json::from_slice(&output.stdout).expect("JSON");
     assert_eq!(doc["summary"]["errors"], 12);
+    let refused = std::net::TcpStream::connect(url.trim_start_matches("http://"))
+        .expect_err("nothing listens");
+    assert_eq!(
+        doc["messages"][0]["reason"],
+        format!(
+            "POST {url}/customers: error sending request: client error (Connect): \
+             tcp connect error: {refused}"
+        )
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -230,6 +243,91 @@ async fn unusable_input_exits_2_naming_the_file_and_line() {
         &format!("{}: cannot read the file", path_arg(&missing)),
     )
     .await;
+}
+
+/// The whole of stderr for an unusable run: one line, each cause once.
+async fn exit_2_saying(list: &[&str], expected_stderr: &str) {
+    let output = run_harness(args(list)).await;
+    assert_eq!(output.status.code(), Some(2), "{list:?}");
+    assert_eq!(stderr(&output), expected_stderr, "{list:?}");
+    assert!(output.stdout.is_empty(), "{list:?}: nothing replayed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unusable_input_errors_write_each_cause_once() {
+    let dir = TempDir::new("cli-causes");
+    let missing = dir.file("x", "").with_file_name("nope.ndjson");
+    let not_found = std::fs::read(&missing).expect_err("the file does not exist");
+    exit_2_saying(
+        &["replay", &path_arg(&missing)],
+        &format!(
+            "rehook-harness: error: unusable input: {}: cannot read the file: {not_found}\n",
+            path_arg(&missing)
+        ),
+    )
+    .await;
+
+    let packed = gzip(&std::fs::read(example_file()).expect("the example reads"));
+    let cut = &packed[..packed.len() / 2];
+    let mut unpacked = Vec::new();
+    let broken = flate2::read::MultiGzDecoder::new(cut)
+        .read_to_end(&mut unpacked)
+        .expect_err("a gzip stream cut in half does not unpack");
+    let truncated = dir.file("cut.ndjson.gz", cut);
+    exit_2_saying(
+        &["replay", &path_arg(&truncated)],
+        &format!(
+            "rehook-harness: error: unusable input: {}: broken gzip data: {broken}\n",
+            path_arg(&truncated)
+        ),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_message_from_one_file_is_counted_in_the_singular() {
+    let dir = TempDir::new("cli-one");
+    let file = dir.file(
+        "one.ndjson",
+        r#"{"type":"identify","messageId":"m-1","userId":"ana","traits":{"plan":"free"}}"#,
+    );
+    let output = run_harness(args(&["replay", &path_arg(&file)])).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("replaying 1 message from 1 file against http://127.0.0.1:")
+            && err.ends_with(" (in-process fake)\n"),
+        "{err}"
+    );
+    let stdout = String::from_utf8(output.stdout.clone()).expect("utf-8");
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        [
+            "   1  m-1        identify  ana           identify_user  delivered  201",
+            "",
+            "1 message: 1 delivered, 0 dropped, 0 filtered, 0 errors",
+            "identify: 1 customer created, 0 updated (customers created by track events are not counted)",
+            "events stored: 0",
+            "referrals attributed: 0",
+            "filtered: 0",
+            "drops by reason: none",
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_help_says_message_ids_are_deduplicated_within_one_run_only() {
+    let output = run_harness(args(&["replay", "--help"])).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let stdout = String::from_utf8(output.stdout.clone()).expect("utf-8");
+    assert!(
+        stdout.lines().any(|line| line
+            == "Repeated messageIds are dropped within one run only, as Segment's per-source \
+                de-duplication window would: replaying the same file twice against a running \
+                server sends (and stores) its messages twice."),
+        "{stdout}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

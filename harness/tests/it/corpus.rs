@@ -142,8 +142,8 @@ fn expected_summary() -> Summary {
         dropped: 14,
         filtered: 4,
         errors: 0,
-        customers_created: 4,
-        customers_updated: 4,
+        identify_created: 4,
+        identify_updated: 4,
         events_stored: 5,
         referrals_attributed: 3,
         drops_by_reason: [
