@@ -114,3 +114,104 @@ fn new_customer_id(app: &App, owner: &str) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Map, Value, json};
+
+    use super::*;
+    use crate::config::AppConfig;
+
+    fn app() -> App {
+        App::new(AppConfig::default_app(), Some(3))
+    }
+
+    fn input(source_id: &str, metadata: Value, code: Option<&str>) -> CustomerInput {
+        CustomerInput {
+            source_id: source_id.to_owned(),
+            metadata: metadata.as_object().cloned(),
+            referral_code: code.map(str::to_owned),
+        }
+    }
+
+    fn customer(result: Result<Upserted, ApiError>) -> Customer {
+        match result.expect("upsert succeeds") {
+            Upserted::Created(c) | Upserted::Updated(c) => c,
+        }
+    }
+
+    #[test]
+    fn create_then_update_merges_metadata_shallowly() {
+        let app = app();
+        let created = upsert(&app, input("u", json!({"a": 1, "b": {"x": 1}}), None), "t1");
+        assert!(matches!(created, Ok(Upserted::Created(_))));
+        let updated = customer(upsert(
+            &app,
+            input("u", json!({"b": {"y": 2}, "c": null}), None),
+            "t2",
+        ));
+        let expected: Map<String, Value> = json!({"a": 1, "b": {"y": 2}, "c": null})
+            .as_object()
+            .cloned()
+            .unwrap();
+        assert_eq!(updated.metadata, expected);
+        assert_eq!(
+            (updated.created_at.as_str(), updated.updated_at.as_str()),
+            ("t1", "t2")
+        );
+    }
+
+    #[test]
+    fn a_taken_code_refuses_the_whole_call() {
+        let app = app();
+        customer(upsert(&app, input("a", json!({}), Some("ADV")), "t"));
+        customer(upsert(&app, input("b", json!({"k": 1}), None), "t"));
+        let refused = upsert(&app, input("b", json!({"k": 2}), Some("ADV")), "t2").unwrap_err();
+        assert_eq!(refused.code, ErrorCode::ReferralCodeTaken);
+        let b = app.customer("b").unwrap();
+        assert_eq!(
+            (b.metadata["k"].clone(), b.updated_at.as_str()),
+            (json!(1), "t")
+        );
+        let new = upsert(&app, input("c", json!({}), Some("ADV")), "t").unwrap_err();
+        assert_eq!(new.code, ErrorCode::ReferralCodeTaken);
+        assert!(app.customer("c").is_none());
+        assert_eq!(
+            app.data.ids.len(),
+            2,
+            "no id was spent on the refused create"
+        );
+    }
+
+    #[test]
+    fn a_replaced_code_is_freed_and_sending_ones_own_code_is_no_change() {
+        let app = app();
+        customer(upsert(&app, input("a", json!({}), Some("OLD")), "t"));
+        let same = customer(upsert(&app, input("a", json!({}), Some("OLD")), "t"));
+        assert_eq!(same.referral_code, "OLD");
+        customer(upsert(&app, input("a", json!({}), Some("NEW")), "t"));
+        assert!(app.code_owner("OLD").is_none());
+        assert_eq!(app.code_owner("NEW").unwrap().source_id, "a");
+        let b = customer(upsert(&app, input("b", json!({}), Some("OLD")), "t"));
+        assert_eq!(b.referral_code, "OLD");
+    }
+
+    #[test]
+    fn generated_codes_are_six_letters_and_never_collide() {
+        let app = app();
+        let mut codes = std::collections::HashSet::new();
+        for i in 0..500 {
+            let c = customer(upsert(
+                &app,
+                input(&format!("u{i}"), Value::Null, None),
+                "t",
+            ));
+            assert!(
+                c.referral_code.len() == 6
+                    && c.referral_code.bytes().all(|b| b.is_ascii_uppercase())
+            );
+            assert!(codes.insert(c.referral_code));
+        }
+        assert_eq!(app.data.codes.len(), 500);
+    }
+}

@@ -124,3 +124,106 @@ pub fn invoke(app: &App, input: EventInput, now: &str) -> Result<Invoked, ApiErr
     drop(record);
     Ok(Invoked { event, referral })
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::config::AppConfig;
+    use crate::rehook::customers::upsert;
+    use crate::rehook::input::CustomerInput;
+
+    fn app_with_advocate() -> App {
+        let app = App::new(AppConfig::default_app(), Some(5));
+        let advocate = CustomerInput {
+            source_id: "adv".into(),
+            metadata: None,
+            referral_code: Some("ADV".into()),
+        };
+        upsert(&app, advocate, "t0").expect("advocate");
+        app
+    }
+
+    fn event(name: &str, source_id: &str, metadata: Value) -> EventInput {
+        EventInput {
+            event_name: name.into(),
+            source_id: source_id.into(),
+            metadata: metadata.as_object().cloned(),
+        }
+    }
+
+    #[test]
+    fn a_conversion_attributes_once_and_creates_the_caller() {
+        let app = app_with_advocate();
+        let first = invoke(
+            &app,
+            event("signup", "f", json!({"referral_code": "ADV"})),
+            "t1",
+        )
+        .unwrap();
+        assert_eq!(
+            first.referral,
+            Some(ReferralOutcome {
+                advocate: "adv".into(),
+                status: ReferralStatus::Attributed
+            })
+        );
+        let again = invoke(
+            &app,
+            event("signup", "f", json!({"referral_code": "ADV"})),
+            "t2",
+        )
+        .unwrap();
+        assert_eq!(
+            again.referral.unwrap().status,
+            ReferralStatus::AlreadyReferred
+        );
+        assert_eq!(
+            app.customer("f").unwrap().referred_by.as_deref(),
+            Some("adv")
+        );
+        assert_eq!(app.customer("adv").unwrap().referral_count, 1);
+        assert_eq!(app.events(None).len(), 2);
+    }
+
+    #[test]
+    fn conversion_refusals_store_nothing() {
+        let app = app_with_advocate();
+        for (metadata, code) in [
+            (json!({}), ErrorCode::ReferralCodeRequired),
+            (
+                json!({"referral_code": "NOPE"}),
+                ErrorCode::ReferralCodeUnknown,
+            ),
+        ] {
+            let refused = invoke(&app, event("signup", "f", metadata), "t").unwrap_err();
+            assert_eq!(refused.code, code);
+        }
+        let own = invoke(
+            &app,
+            event("signup", "adv", json!({"referral_code": "ADV"})),
+            "t",
+        );
+        assert_eq!(own.unwrap_err().code, ErrorCode::SelfReferral);
+        assert!(app.customer("f").is_none());
+        assert!(app.events(None).is_empty());
+        assert_eq!(app.customer("adv").unwrap().referral_count, 0);
+    }
+
+    #[test]
+    fn other_events_never_attribute_even_with_a_code() {
+        let app = app_with_advocate();
+        let done = invoke(
+            &app,
+            event("purchase", "f", json!({"referral_code": "ADV"})),
+            "t",
+        )
+        .unwrap();
+        assert_eq!(done.referral, None);
+        assert_eq!(app.customer("f").unwrap().referred_by, None);
+        assert_eq!(done.event.metadata["referral_code"], "ADV");
+        let bare = invoke(&app, event("purchase", "g", Value::Null), "t").unwrap();
+        assert!(bare.event.metadata.is_empty());
+    }
+}
