@@ -2,8 +2,8 @@
 //! Rehook destination (contract section 3).
 //!
 //! Everything here is pure: functions over [`serde_json::Value`], no HTTP, no IO, no clock.
-//! Two callers use it: the harness, which plays Segment when it replays files against a Rehook
-//! API, and the server's own Segment front door (`/v1/...`).
+//! The harness uses it to play Segment when it replays files against a Rehook API; it is kept
+//! free of HTTP so that a Segment front door (`/v1/...`) can apply exactly the same rules.
 //!
 //! - [`ingest`](ingest()) applies Segment's ingestion rules (`invalid_type`, `missing_identity`,
 //!   `missing_event_name`, `duplicate_message_id`) and hands back an [`Accepted`] message.
@@ -17,37 +17,6 @@ mod mapping;
 
 pub use ingest::{Accepted, IngestDrop, MessageType, SeenMessageIds, ingest};
 pub use mapping::{Action, Mapped, MappingDrop, RehookCall, map_default};
-
-use serde::Serialize;
-
-/// The delivery outcome of one message, as Segment's Event Delivery view shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// The destination's call ran and was answered with success.
-    Delivered,
-    /// The message was refused: at ingestion, by the mapping, or by a Rehook business rule.
-    Dropped,
-    /// The message's type is not subscribed by any mapping (page, screen, group, alias).
-    Filtered,
-}
-
-impl Outcome {
-    /// The outcome as the delivery log writes it: `delivered`, `dropped` or `filtered`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Delivered => "delivered",
-            Outcome::Dropped => "dropped",
-            Outcome::Filtered => "filtered",
-        }
-    }
-}
-
-impl std::fmt::Display for Outcome {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.pad(self.as_str())
-    }
-}
 
 /// A JSON number as JavaScript's `String(number)` writes it.
 ///
@@ -253,15 +222,5 @@ mod tests {
             let back: f64 = text.parse().expect("JS number text parses in Rust");
             assert_eq!(back, value, "{text}");
         }
-    }
-
-    #[test]
-    fn outcomes_are_spelled_as_the_delivery_log_writes_them() {
-        assert_eq!(Outcome::Delivered.as_str(), "delivered");
-        assert_eq!(Outcome::Dropped.to_string(), "dropped");
-        assert_eq!(
-            serde_json::to_value(Outcome::Filtered).expect("serialises"),
-            "filtered"
-        );
     }
 }
