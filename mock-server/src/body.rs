@@ -142,7 +142,9 @@ impl RawBody {
                 ));
             }
         };
-        if gzip {
+        // An empty body is empty whatever its encoding says (a GET with a client-wide
+        // `Content-Encoding: gzip` header carries no gzip stream at all).
+        if gzip && !raw.is_empty() {
             return gunzip(raw, rules).map(std::borrow::Cow::Owned);
         }
         if raw.len() > rules.limit {

@@ -1087,3 +1087,20 @@ async fn routes_that_ignore_their_body_still_apply_the_body_rules() {
             .ok(200);
     }
 }
+
+#[tokio::test]
+async fn an_empty_body_with_a_gzip_encoding_header_is_just_empty() {
+    // Regression: a GET carrying `Content-Encoding: gzip` and no body was 400 INVALID_BODY.
+    let fake = Fake::start().await;
+    fake.customer(json!({"source_id": "u-1"})).await;
+    let gz = |request: reqwest::RequestBuilder| request.header("content-encoding", "gzip");
+    send(gz(fake.authed(Method::GET, "/customers/u-1")))
+        .await
+        .ok(200);
+    send(gz(fake.authed(Method::POST, "/customers/u-1")))
+        .await
+        .ok(200);
+    send(gz(fake.authed(Method::POST, "/customers")))
+        .await
+        .error(400, "INVALID_BODY");
+}
