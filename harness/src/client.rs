@@ -38,7 +38,7 @@ pub enum ClientError {
     ///
     /// Its `Display` names the call and reqwest's own message only (`POST <url>: error sending
     /// request`); the root cause (`tcp connect error: Connection refused`, ...) is further down
-    /// [`source`](std::error::Error::source): write it with [`error_text`](crate::error_text).
+    /// [`source`](std::error::Error::source): write it with [`error_text`](crate::error_text()).
     #[error("{method} {url}: {source}")]
     Transport {
         /// The request's method.
