@@ -26,8 +26,8 @@ pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id"
 const RAW_CAP: usize = 8 * API_BODY_LIMIT;
 /// Raw bytes buffered for `PUT /__admin/state`.
 const STATE_RAW_CAP: usize = STATE_BODY_LIMIT + STATE_BODY_LIMIT / 4;
-/// The most of a body the journal keeps as text.
-const JOURNAL_TEXT_CAP: usize = 64 * 1024;
+/// The largest body the journal keeps (as JSON or text).
+const JOURNAL_BODY_CAP: usize = 64 * 1024;
 
 /// The outermost layer of every request.
 pub(crate) async fn observe(State(store): State<Arc<Store>>, req: Request, next: Next) -> Response {
@@ -124,17 +124,21 @@ fn redacted_headers(headers: &HeaderMap) -> Map<String, Value> {
     out
 }
 
-/// A body as the journal keeps it: JSON when it parses, else text, else its size.
+/// A body as the journal keeps it: JSON when it parses, else text, else its size. Bodies over
+/// [`JOURNAL_BODY_CAP`] are kept as their size only, so a full journal stays small in memory.
 fn journal_body(bytes: &[u8]) -> Value {
     if bytes.is_empty() {
         return Value::Null;
+    }
+    if bytes.len() > JOURNAL_BODY_CAP {
+        return json!({ "bytes": bytes.len(), "omitted": "larger than the journal keeps" });
     }
     if let Ok(value) = serde_json::from_slice::<Value>(bytes) {
         return value;
     }
     match std::str::from_utf8(bytes) {
-        Ok(text) if text.len() <= JOURNAL_TEXT_CAP => Value::String(text.to_owned()),
-        _ => json!({ "bytes": bytes.len() }),
+        Ok(text) => Value::String(text.to_owned()),
+        Err(_) => json!({ "bytes": bytes.len() }),
     }
 }
 

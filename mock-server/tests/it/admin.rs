@@ -1147,3 +1147,26 @@ async fn the_journal_redacts_every_credential_header() {
     assert!(!journal.to_string().contains("s3cret"));
     assert!(!journal.to_string().contains(&basic("proxy", "s3cret")[6..]));
 }
+
+#[tokio::test]
+async fn the_journal_keeps_only_the_size_of_large_bodies() {
+    let fake = Fake::start().await;
+    let big = "x".repeat(100 * 1024);
+    fake.upsert(json!({"source_id": "u-1", "metadata": {"blob": big}}))
+        .await
+        .ok(201);
+    fake.upsert(json!({"source_id": "u-2"})).await.ok(201);
+    let journal = fake.admin_get("/__admin/requests").await;
+    let body_len = serde_json::to_vec(&json!({"metadata": {"blob": big}, "source_id": "u-1"}))
+        .unwrap()
+        .len();
+    assert_eq!(
+        journal[0]["body"],
+        json!({"bytes": body_len, "omitted": "larger than the journal keeps"})
+    );
+    assert_eq!(
+        journal[0]["response"]["omitted"],
+        "larger than the journal keeps"
+    );
+    assert_eq!(journal[1]["body"], json!({"source_id": "u-2"}));
+}
