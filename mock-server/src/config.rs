@@ -224,7 +224,14 @@ pub fn validate_apps(apps: &[AppConfig]) -> Result<(), ApiError> {
                 app.api_key
             )));
         }
+        let mut own = std::collections::HashSet::new();
         for wk in &app.write_keys {
+            if !own.insert(wk.as_str()) {
+                return Err(invalid_config(format!(
+                    "application {:?} lists the write key {wk:?} twice",
+                    app.api_key
+                )));
+            }
             if wk.is_empty() {
                 return Err(invalid_config(format!(
                     "application {:?} has an empty write key",
@@ -243,9 +250,9 @@ pub fn validate_apps(apps: &[AppConfig]) -> Result<(), ApiError> {
                 app.api_key
             )));
         }
-        if app.conversion_events.iter().any(String::is_empty) {
+        if app.conversion_events.iter().any(|e| e.trim().is_empty()) {
             return Err(invalid_config(format!(
-                "application {:?} lists an empty conversion event",
+                "application {:?} lists a blank conversion event",
                 app.api_key
             )));
         }
@@ -275,16 +282,12 @@ pub struct Cli {
     /// Address to listen on, HOST:PORT (default 127.0.0.1:4100).
     #[arg(long, env = "REHOOK_BIND", value_name = "ADDR")]
     pub bind: Option<String>,
-    /// An application as KEY:SECRET (repeatable; the first is the default application).
-    /// Without any, the default application rk_test_key:rk_test_secret with write key wk_test.
-    #[arg(
-        long = "app",
-        env = "REHOOK_APP",
-        value_name = "KEY:SECRET",
-        value_delimiter = ','
-    )]
+    /// An application as KEY:SECRET (repeatable; the first is the default application; the
+    /// secret may contain ':' and ','). Without any, the default application
+    /// rk_test_key:rk_test_secret with write key wk_test.
+    #[arg(long = "app", env = "REHOOK_APP", value_name = "KEY:SECRET")]
     pub apps: Vec<String>,
-    /// A Segment write key, for the --app given before it (repeatable).
+    /// A Segment write key, for the --app given before it (repeatable; commas separate several).
     #[arg(
         long = "write-key",
         env = "REHOOK_WRITE_KEY",
@@ -292,7 +295,8 @@ pub struct Cli {
         value_delimiter = ','
     )]
     pub write_keys: Vec<String>,
-    /// An event name that converts a referral, for every application (repeatable; default signup).
+    /// An event name that converts a referral, for every application (repeatable; commas
+    /// separate several; default signup).
     #[arg(
         long = "conversion-event",
         env = "REHOOK_CONVERSION_EVENT",
@@ -349,13 +353,14 @@ impl FileConfig {
     pub fn load(path: &std::path::Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+        let text = text.strip_prefix('\u{FEFF}').unwrap_or(&text);
         let is_json =
             path.extension().is_some_and(|e| e == "json") || text.trim_start().starts_with('{');
         if is_json {
-            serde_json::from_str(&text)
+            serde_json::from_str(text)
                 .map_err(|e| format!("config file {} is not valid: {e}", path.display()))
         } else {
-            toml::from_str(&text)
+            toml::from_str(text)
                 .map_err(|e| format!("config file {} is not valid: {e}", path.display()))
         }
     }
@@ -382,11 +387,17 @@ impl Cli {
                 .indices_of("write_keys")
                 .map(|idx| {
                     idx.map(|i| {
+                        // usize::MAX: before every --app, which `into_settings` refuses.
                         app_positions
                             .iter()
                             .filter(|&&a| a < i)
                             .count()
-                            .saturating_sub(1)
+                            .checked_sub(1)
+                            .unwrap_or(if app_positions.is_empty() {
+                                0
+                            } else {
+                                usize::MAX
+                            })
                     })
                     .collect()
                 })
@@ -454,7 +465,7 @@ impl Cli {
             let app = config
                 .apps
                 .get_mut(owner)
-                .ok_or_else(|| format!("--write-key {wk:?} follows no --app"))?;
+                .ok_or_else(|| format!("--write-key {wk:?} comes before any --app; put it after the --app it belongs to"))?;
             if !app.write_keys.contains(wk) {
                 app.write_keys.push(wk.clone());
             }
@@ -469,6 +480,13 @@ impl Cli {
         }
         config.seed = self.seed.or(file.seed);
         config.admin_token = self.admin_token.or(file.admin_token);
+        if config
+            .admin_token
+            .as_deref()
+            .is_some_and(|t| t.trim().is_empty())
+        {
+            return Err("the admin token must not be empty (leave it out for no token)".to_owned());
+        }
         if let Some(capacity) = file.journal_capacity {
             config.journal_capacity = capacity;
         }
@@ -666,5 +684,47 @@ referral_link_base = "https://example.test/invite"
             validate_apps(&[app]).unwrap_err().code,
             ErrorCode::InvalidConfig
         );
+    }
+
+    #[test]
+    fn secrets_may_hold_commas_and_write_keys_must_follow_an_app() {
+        let (_, config) = parse(&["--app", "k:se,cret"]).unwrap();
+        assert_eq!(config.apps[0].api_secret, "se,cret");
+        let (_, config) = parse(&["--write-key", "a,b"]).unwrap();
+        assert_eq!(config.apps[0].write_keys, vec!["wk_test", "a", "b"]);
+        let cli = Cli::try_parse_from(["rehook-mock", "--app", "k:s"]).unwrap();
+        let mut cli = cli;
+        cli.write_keys = vec!["w".into()];
+        cli.write_key_owners = vec![usize::MAX];
+        let err = cli.into_settings().unwrap_err();
+        assert!(err.contains("before any --app"), "{err}");
+    }
+
+    #[test]
+    fn an_empty_admin_token_is_refused_at_start() {
+        let err = parse(&["--admin-token", " "]).unwrap_err();
+        assert!(err.contains("admin token"), "{err}");
+    }
+
+    #[test]
+    fn a_config_file_may_start_with_a_byte_order_mark() {
+        let path = write_config("bom.json", "\u{FEFF}{\"seed\": 3}");
+        let s = settings(&["--config", path.to_str().unwrap()]).unwrap();
+        assert_eq!(s.config.seed, Some(3));
+    }
+
+    #[test]
+    fn blank_conversion_events_and_repeated_write_keys_are_refused() {
+        let mut app = AppConfig::default_app();
+        app.conversion_events = vec![" ".into()];
+        assert!(
+            validate_apps(&[app])
+                .unwrap_err()
+                .message
+                .contains("blank conversion event")
+        );
+        let mut app = AppConfig::default_app();
+        app.write_keys = vec!["w".into(), "w".into()];
+        assert!(validate_apps(&[app]).unwrap_err().message.contains("twice"));
     }
 }

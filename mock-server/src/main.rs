@@ -1,6 +1,6 @@
 //! `rehook-mock`: run the fake Rehook until Ctrl-C or SIGTERM.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -33,11 +33,17 @@ async fn main() -> ExitCode {
     // appears must shut down cleanly, not kill the process with the default action.
     let shutdown = shutdown_signal();
     let default_app = &config.apps[0];
-    println!("rehook-mock listening on http://{addr}");
-    println!(
+    // A closed or full stdout must not stop the server: the banner is a courtesy.
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "rehook-mock listening on http://{addr}");
+    let _ = writeln!(
+        stdout,
         "  Rehook API: Basic {}:{}   admin: http://{addr}/__admin/health",
         default_app.api_key, default_app.api_secret,
     );
+    let _ = stdout.flush();
+    drop(stdout);
+    tracing::info!(%addr, "listening");
     let store = Arc::new(Store::new(config));
     match run(listener, store, shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -54,6 +60,9 @@ fn init_tracing(format: LogFormat) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())
+        // A log line that cannot be written is lost; reporting it on the same broken stderr
+        // would panic and take the server down.
+        .log_internal_errors(false)
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),

@@ -101,21 +101,21 @@ pub(crate) async fn observe(State(store): State<Arc<Store>>, req: Request, next:
     Response::from_parts(parts, Body::from(response_bytes))
 }
 
-/// Headers as a JSON object; `Authorization` keeps only its scheme.
+/// Headers as a JSON object. Credentials are redacted: `Authorization` and
+/// `Proxy-Authorization` keep only a well-known scheme name, `Cookie` nothing.
 fn redacted_headers(headers: &HeaderMap) -> Map<String, Value> {
+    const SCHEMES: [&str; 4] = ["Basic", "Bearer", "Digest", "Negotiate"];
     let mut out = Map::new();
     for (name, value) in headers {
-        let secret = [
-            header::AUTHORIZATION,
-            header::PROXY_AUTHORIZATION,
-            header::COOKIE,
-        ];
-        let text = if secret.contains(name) {
-            let shown = value.to_str().unwrap_or("");
-            match shown.split_once(' ') {
-                Some((scheme, _)) => format!("{scheme} [redacted]"),
+        let text = if name == header::AUTHORIZATION || name == header::PROXY_AUTHORIZATION {
+            let sent = value.to_str().unwrap_or("").trim_start();
+            let scheme = sent.split(' ').next().unwrap_or("");
+            match SCHEMES.iter().find(|s| s.eq_ignore_ascii_case(scheme)) {
+                Some(_) => format!("{scheme} [redacted]"),
                 None => "[redacted]".to_owned(),
             }
+        } else if name == header::COOKIE {
+            "[redacted]".to_owned()
         } else {
             String::from_utf8_lossy(value.as_bytes()).into_owned()
         };

@@ -107,7 +107,7 @@ pub struct Store {
     request_ids: IdGen,
     /// The seed every generator derives from.
     seed: Option<u64>,
-    /// The admin API's bearer token, when one is required.
+    /// The admin API's bearer token, when one is required (an empty one means none).
     admin_token: Option<String>,
 }
 
@@ -127,7 +127,7 @@ impl Store {
             unknown_sources: Mutex::new(Vec::new()),
             request_ids: IdGen::new(config.seed, "requests"),
             seed: config.seed,
-            admin_token: config.admin_token,
+            admin_token: config.admin_token.filter(|t| !t.trim().is_empty()),
         }
     }
 

@@ -1139,10 +1139,23 @@ async fn the_journal_redacts_every_credential_header() {
     )
     .await
     .ok(200);
+    // Regression: the part before the first space was kept as if it were a scheme.
+    send(
+        fake.request(Method::GET, "/events/segment/check-auth")
+            .header("authorization", "s3cret-token more")
+            .header("proxy-authorization", "s3cret-token2 more")
+            .header("cookie", "session=s3cret; other=s3cret2"),
+    )
+    .await
+    .error(401, "UNAUTHORIZED");
     let journal = fake.admin_get("/__admin/requests").await;
     let headers = &journal[0]["headers"];
     assert_eq!(headers["authorization"], "Basic [redacted]");
     assert_eq!(headers["proxy-authorization"], "Basic [redacted]");
+    assert_eq!(headers["cookie"], "[redacted]");
+    let headers = &journal[1]["headers"];
+    assert_eq!(headers["authorization"], "[redacted]");
+    assert_eq!(headers["proxy-authorization"], "[redacted]");
     assert_eq!(headers["cookie"], "[redacted]");
     assert!(!journal.to_string().contains("s3cret"));
     assert!(!journal.to_string().contains(&basic("proxy", "s3cret")[6..]));

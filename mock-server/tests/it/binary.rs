@@ -33,9 +33,14 @@ struct Running {
 
 impl Running {
     fn spawn(args: &[&str]) -> Self {
+        Self::spawn_with_stderr(args, Stdio::null())
+    }
+
+    fn spawn_with_stderr(args: &[&str], stderr: Stdio) -> Self {
         let mut child = rehook_mock(args)
+            .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("start rehook-mock");
         let stdout = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
@@ -134,4 +139,65 @@ fn sigterm_right_after_the_listening_line_exits_zero() {
         let status = running.terminate();
         assert_eq!(status.code(), Some(0), "{status:?}");
     }
+}
+
+#[tokio::test]
+async fn a_stdout_that_cannot_be_written_does_not_stop_the_server() {
+    // Regression: with stdout on /dev/full the banner's println! panicked (exit 101).
+    let port = free_port();
+    let bind = format!("127.0.0.1:{port}");
+    let mut child = rehook_mock(&["--bind", &bind])
+        .env("RUST_LOG", "info")
+        .stdout(std::fs::File::create("/dev/full").expect("open /dev/full"))
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start rehook-mock");
+    let mut stderr = BufReader::new(child.stderr.take().expect("piped stderr")).lines();
+    // Readiness: the "listening" log line on stderr.
+    let ready = stderr
+        .by_ref()
+        .map_while(Result::ok)
+        .any(|line| line.contains("listening"));
+    assert!(ready, "rehook-mock ended before it listened");
+    // Keep reading what it logs, so its stderr never fills up.
+    let drain = std::thread::spawn(move || stderr.map_while(Result::ok).count());
+    let health = client()
+        .get(format!("http://{bind}/__admin/health"))
+        .send()
+        .await
+        .expect("the server answers");
+    assert_eq!(health.status(), 200);
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+    assert_eq!(child.wait().expect("wait").code(), Some(0));
+    drain.join().expect("stderr reader");
+}
+
+#[tokio::test]
+async fn a_stderr_that_cannot_be_written_does_not_stop_the_server() {
+    // Regression: with stderr on /dev/full, the first log line panicked the server (exit 101).
+    let bind = format!("127.0.0.1:{}", free_port());
+    let mut running = Running::spawn_with_stderr(
+        &["--bind", &bind],
+        std::fs::File::create("/dev/full")
+            .expect("open /dev/full")
+            .into(),
+    );
+    assert_eq!(
+        running.line(),
+        format!("rehook-mock listening on http://{bind}")
+    );
+    for _ in 0..3 {
+        let health = client()
+            .get(format!("http://{bind}/__admin/health"))
+            .send()
+            .await
+            .expect("the server answers");
+        assert_eq!(health.status(), 200);
+    }
+    assert_eq!(running.terminate().code(), Some(0));
 }

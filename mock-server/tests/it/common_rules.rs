@@ -1103,4 +1103,13 @@ async fn an_empty_body_with_a_gzip_encoding_header_is_just_empty() {
     send(gz(fake.authed(Method::POST, "/customers")))
         .await
         .error(400, "INVALID_BODY");
+    // Regression: a GET with body headers and no body was 415.
+    for (name, value) in [("content-type", "text/plain"), ("content-encoding", "br")] {
+        send(
+            fake.authed(Method::GET, "/customers/u-1")
+                .header(name, value),
+        )
+        .await
+        .ok(200);
+    }
 }
