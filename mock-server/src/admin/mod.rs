@@ -39,8 +39,10 @@ pub(crate) fn routes() -> Router<Arc<Store>> {
         )
 }
 
-/// The query parameters the admin API understands.
+/// The query parameters the admin API understands; any other is `400 INVALID_QUERY`, so a
+/// typo (`?ALL=true`) is never read as "no parameter".
 #[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct AdminQuery {
     /// Which application (API key); the default one when absent.
     pub(crate) app: Option<String>,

@@ -23,7 +23,7 @@ use dashmap::DashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::ids::{IdGen, is_id, is_timestamp};
+use super::ids::{IdGen, is_id, is_timestamp, parse_timestamp};
 use super::records::{Customer, CustomerRecord, DropEntry, Event, Referral};
 use crate::config::AppConfig;
 
@@ -263,7 +263,13 @@ impl AppData {
             }
             if !is_timestamp(&c.created_at) || !is_timestamp(&c.updated_at) {
                 return Err(format!(
-                    "customer {:?} has a created_at or updated_at that is not RFC 3339",
+                    "customer {:?} has a created_at or updated_at that is not an RFC 3339 UTC time",
+                    c.source_id
+                ));
+            }
+            if parse_timestamp(&c.updated_at) < parse_timestamp(&c.created_at) {
+                return Err(format!(
+                    "customer {:?} was updated before it was created",
                     c.source_id
                 ));
             }
@@ -340,6 +346,9 @@ impl AppData {
                         e.id
                     ));
                 }
+                if e.event_name.trim().is_empty() {
+                    return Err(format!("event {:?} has a blank event_name", e.id));
+                }
                 if !is_timestamp(&e.received_at) {
                     return Err(format!(
                         "event {:?} has a received_at that is not RFC 3339",
@@ -358,11 +367,64 @@ impl AppData {
                 log.list.push(e);
             }
         }
+        for d in &doc.drops {
+            check_drop(d)?;
+        }
+        if let Some(bad) = doc.deliveries.iter().find(|d| !d.is_object()) {
+            return Err(format!("a delivery log entry is not an object: {bad}"));
+        }
         *lock(&data.drops) = doc.drops;
         *lock(&data.deliveries) = doc.deliveries;
         for id in doc.seen_message_ids {
-            data.seen_messages.insert(id, ());
+            if data.seen_messages.insert(id.clone(), ()).is_some() {
+                return Err(format!("seen messageId {id:?} is listed twice"));
+            }
         }
         Ok(data)
     }
+}
+
+/// A drop log entry must be one the Rehook layer could have written.
+fn check_drop(d: &DropEntry) -> Result<(), String> {
+    let status = match d.reason.as_str() {
+        "REFERRAL_CODE_TAKEN" => 409,
+        "REFERRAL_CODE_REQUIRED" | "REFERRAL_CODE_UNKNOWN" | "SELF_REFERRAL" => 422,
+        other => {
+            return Err(format!(
+                "drop {:?} has the unknown reason {other:?}",
+                d.request_id
+            ));
+        }
+    };
+    if d.status != status {
+        return Err(format!(
+            "drop {:?} ({}) has status {}; that reason is {status}",
+            d.request_id, d.reason, d.status
+        ));
+    }
+    if !is_id(&d.request_id, "req_") {
+        return Err(format!(
+            "drop request_id {:?} is not req_ and 21 alphanumerics",
+            d.request_id
+        ));
+    }
+    if !is_timestamp(&d.at) {
+        return Err(format!(
+            "drop {:?} has an `at` that is not an RFC 3339 UTC time",
+            d.request_id
+        ));
+    }
+    if d.layer != "rehook" {
+        return Err(format!(
+            "drop {:?} has the unknown layer {:?}",
+            d.request_id, d.layer
+        ));
+    }
+    if !d.body.is_object() {
+        return Err(format!(
+            "drop {:?} has a body that is not an object",
+            d.request_id
+        ));
+    }
+    Ok(())
 }

@@ -80,9 +80,17 @@ pub fn is_id(text: &str, prefix: &str) -> bool {
         .is_some_and(|rest| rest.len() == ID_LEN && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
-/// Whether `text` is an RFC 3339 timestamp.
+/// `text` as a time, when it is RFC 3339 in UTC (`Z`), as every time the fake writes is.
+pub fn parse_timestamp(text: &str) -> Option<OffsetDateTime> {
+    if !text.ends_with('Z') {
+        return None;
+    }
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
+}
+
+/// Whether `text` is an RFC 3339 time in UTC.
 pub fn is_timestamp(text: &str) -> bool {
-    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).is_ok()
+    parse_timestamp(text).is_some()
 }
 
 /// A 64-bit FNV-1a hash, to give each application its own seeded stream.
@@ -131,6 +139,7 @@ mod tests {
         let t = now();
         assert!(is_timestamp(&t));
         assert!(!is_timestamp("yesterday"));
+        assert!(!is_timestamp("2026-12-03T18:11:35.043+01:00"));
         assert_eq!(t.len(), 24, "{t}");
         assert!(t.ends_with('Z'));
     }

@@ -198,8 +198,12 @@ impl Store {
     }
 
     /// Empty one application (or all); waits for writes in flight, which hold the lock shared.
+    /// A named application must exist, also with `all`.
     pub fn reset(&self, app: Option<&str>, all: bool) -> Result<(), ApiError> {
         let mut registry = self.write();
+        if let Some(key) = app {
+            registry.select(Some(key))?;
+        }
         if all {
             for a in &mut registry.apps {
                 a.clear();

@@ -955,6 +955,64 @@ async fn invalid_state_documents_are_400_invalid_state_and_change_nothing() {
             }),
         ),
         (
+            "a drop with a made-up request id",
+            mutate(|d| {
+                d.pointer_mut(&format!("{DATA}/drops/0")).unwrap()["request_id"] = json!("nope")
+            }),
+        ),
+        (
+            "a drop whose time is not a timestamp",
+            mutate(|d| d.pointer_mut(&format!("{DATA}/drops/0")).unwrap()["at"] = json!("x")),
+        ),
+        (
+            "a drop whose status is not its reason's",
+            mutate(|d| d.pointer_mut(&format!("{DATA}/drops/0")).unwrap()["status"] = json!(999)),
+        ),
+        (
+            "a drop with an unknown reason",
+            mutate(|d| {
+                d.pointer_mut(&format!("{DATA}/drops/0")).unwrap()["reason"] = json!("NOPE")
+            }),
+        ),
+        (
+            "a drop from an unknown layer",
+            mutate(|d| {
+                d.pointer_mut(&format!("{DATA}/drops/0")).unwrap()["layer"] = json!("segment")
+            }),
+        ),
+        (
+            "a drop whose body is not an object",
+            mutate(|d| d.pointer_mut(&format!("{DATA}/drops/0")).unwrap()["body"] = json!([])),
+        ),
+        (
+            "an event with a blank name",
+            mutate(|d| {
+                d.pointer_mut(&format!("{DATA}/events/0")).unwrap()["event_name"] = json!(" ")
+            }),
+        ),
+        (
+            "a delivery entry that is not an object",
+            mutate(|d| d.pointer_mut(DATA).unwrap()["deliveries"] = json!([1])),
+        ),
+        (
+            "a seen messageId listed twice",
+            mutate(|d| d.pointer_mut(DATA).unwrap()["seen_message_ids"] = json!(["m", "m"])),
+        ),
+        (
+            "a customer updated before it was created",
+            mutate(|d| {
+                d.pointer_mut(&format!("{DATA}/customers/0")).unwrap()["updated_at"] =
+                    json!("2000-01-01T00:00:00.000Z")
+            }),
+        ),
+        (
+            "a time with an offset instead of UTC",
+            mutate(|d| {
+                d.pointer_mut(&format!("{DATA}/events/0")).unwrap()["received_at"] =
+                    json!("2026-12-03T18:11:35.043+01:00")
+            }),
+        ),
+        (
             "an event of somebody who is not a customer",
             mutate(|d| {
                 d.pointer_mut(&format!("{DATA}/events/0")).unwrap()["source_id"] = json!("ghost")
@@ -1182,4 +1240,26 @@ async fn the_journal_keeps_only_the_size_of_large_bodies() {
         "larger than the journal keeps"
     );
     assert_eq!(journal[1]["body"], json!({"source_id": "u-2"}));
+}
+
+#[tokio::test]
+async fn reset_refuses_unknown_parameters_and_unknown_apps_even_with_all() {
+    // Regression: `?ALL=true` reset only the default application and `?all=true&app=ZZ`
+    // reset everything.
+    let fake = Fake::start().await;
+    fake.customer(json!({"source_id": "u-1"})).await;
+    fake.admin(Method::POST, "/__admin/reset?ALL=true")
+        .await
+        .error(400, "INVALID_QUERY");
+    fake.admin(Method::POST, "/__admin/reset?all=true&app=ZZ")
+        .await
+        .error(404, "APP_NOT_FOUND");
+    fake.admin(Method::GET, "/__admin/customers?sort=desc")
+        .await
+        .error(400, "INVALID_QUERY");
+    assert_eq!(fake.mock.store().customers(None).unwrap().len(), 1);
+    fake.admin(Method::POST, "/__admin/reset?all=true&app=rk_test_key")
+        .await
+        .ok(200);
+    assert!(fake.mock.store().customers(None).unwrap().is_empty());
 }
