@@ -1,5 +1,5 @@
-//! `rehook-harness`: replays Segment traffic against a Rehook-compatible server and checks the
-//! server against the contract.
+//! `rehook-harness`: replays Segment traffic against a Rehook-compatible server, playing
+//! Segment's ingestion and the Rehook destination's mapping.
 //!
 //! A map of the modules:
 //!
@@ -12,7 +12,7 @@
 //!
 //! The binary `rehook-harness` puts them behind a command line; its exit codes are 0 (every
 //! message got an answer), 1 (some call got a 5xx or no answer) and 2 (unusable input or
-//! arguments).
+//! arguments, or a server at `--base-url` that refuses the credentials or is not a Rehook API).
 
 pub mod client;
 pub mod error_text;

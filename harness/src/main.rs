@@ -1,7 +1,8 @@
 //! The `rehook-harness` command line: `replay` Segment files against a Rehook API.
 //!
 //! Exit codes: 0 every message got an answer, 1 some call got a 5xx or no answer,
-//! 2 the input or the arguments are unusable.
+//! 2 the input or the arguments are unusable, or the server at `--base-url` refuses the
+//! credentials or does not answer as a Rehook API.
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
@@ -10,9 +11,10 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rehook_harness::client::{Client, DEFAULT_API_KEY, DEFAULT_API_SECRET};
+use rehook_harness::client::{Answer, Client, ClientError, DEFAULT_API_KEY, DEFAULT_API_SECRET};
 use rehook_harness::replay::counted;
 use rehook_harness::{error_text, input, replay};
+use serde_json::Value;
 
 /// Replays Segment traffic against a Rehook-compatible server.
 #[derive(Debug, Parser)]
@@ -104,7 +106,7 @@ async fn run_replay(args: ReplayArgs) -> Result<ExitCode, Unusable> {
                 args.api_secret.as_deref().unwrap_or(DEFAULT_API_SECRET),
             )
             .map_err(|e| Unusable(e.into()))?;
-            refuse_rejected_credentials(&client).await?;
+            refuse_unusable_server(&client).await?;
             (client, None)
         }
         None => {
@@ -154,16 +156,58 @@ async fn run_replay(args: ReplayArgs) -> Result<ExitCode, Unusable> {
     })
 }
 
-/// Wrong credentials make every call a 401: say so once and replay nothing (exit 2).
-/// A server that cannot be reached is left to the replay, where each message shows it.
-async fn refuse_rejected_credentials(client: &Client) -> Result<(), Unusable> {
-    match client.check_auth().await {
-        Ok(answer) if answer.status == 401 => Err(Unusable(anyhow::anyhow!(
+/// What `GET /events/segment/check-auth` says about the server at `--base-url`.
+#[derive(Debug, PartialEq, Eq)]
+enum ServerCheck {
+    /// A Rehook API that accepts the credentials, or a server whose trouble (a 5xx, no
+    /// answer) the replay shows on each message.
+    GoOn,
+    /// A 401: every call would be refused.
+    RefusedCredentials,
+    /// Any other answer: what it was (`404 NOT_FOUND`, `302`, ...).
+    NotRehook(String),
+}
+
+/// Reads the answer of `GET /events/segment/check-auth`: a 2xx with `{"status": "ok"}`, a 5xx
+/// or no answer → go on; 401 → refused credentials; anything else (404, 403, 3xx, a 2xx with
+/// another body, a body that is not JSON) → not a Rehook API.
+fn judge_check_auth(answer: &Result<Answer, ClientError>) -> ServerCheck {
+    let answer = match answer {
+        Ok(answer) => answer,
+        Err(ClientError::Body { status, .. }) if *status < 500 => {
+            return ServerCheck::NotRehook(format!("{status} with a body that is not JSON"));
+        }
+        Err(_) => return ServerCheck::GoOn,
+    };
+    let status_ok = answer.body.get("status").and_then(Value::as_str) == Some("ok");
+    match answer.status {
+        200..=299 if status_ok => ServerCheck::GoOn,
+        401 => ServerCheck::RefusedCredentials,
+        500.. => ServerCheck::GoOn,
+        status => ServerCheck::NotRehook(match answer.body.get("code").and_then(Value::as_str) {
+            Some(code) => format!("{status} {code}"),
+            None => status.to_string(),
+        }),
+    }
+}
+
+/// Refuses a server the replay would be useless against (exit 2): one that refuses the
+/// credentials (every call a 401), or one that does not answer as a Rehook API (a wrong
+/// base URL: every call a 404, say). A server that answers 5xx or cannot be reached is left
+/// to the replay, where each message shows it.
+async fn refuse_unusable_server(client: &Client) -> Result<(), Unusable> {
+    match judge_check_auth(&client.check_auth().await) {
+        ServerCheck::GoOn => Ok(()),
+        ServerCheck::RefusedCredentials => Err(Unusable(anyhow::anyhow!(
             "{} refused the credentials (401 on GET /events/segment/check-auth); \
              check --api-key and --api-secret",
             client.base_url()
         ))),
-        _ => Ok(()),
+        ServerCheck::NotRehook(answered) => Err(Unusable(anyhow::anyhow!(
+            "{} does not look like a Rehook API: GET /events/segment/check-auth answered \
+             {answered} (a Rehook API answers 200 {{\"status\":\"ok\"}}); check --base-url",
+            client.base_url()
+        ))),
     }
 }
 
@@ -178,4 +222,78 @@ fn progress_bar(len: u64) -> ProgressBar {
         bar.set_style(style);
     }
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn answered(status: u16, body: Value) -> Result<Answer, ClientError> {
+        Ok(Answer {
+            status,
+            body,
+            request_id: None,
+        })
+    }
+
+    fn unreadable(status: u16) -> Result<Answer, ClientError> {
+        Err(ClientError::Body {
+            method: reqwest::Method::GET,
+            url: "http://127.0.0.1:9/events/segment/check-auth".to_owned(),
+            status,
+            reason: "expected value at line 1 column 1".to_owned(),
+        })
+    }
+
+    fn not_rehook(answered: &str) -> ServerCheck {
+        ServerCheck::NotRehook(answered.to_owned())
+    }
+
+    #[test]
+    fn only_a_rehook_check_auth_answer_a_5xx_or_no_answer_go_on() {
+        let cases = [
+            (answered(200, json!({"status": "ok"})), ServerCheck::GoOn),
+            (
+                answered(500, json!({"code": "INTERNAL"})),
+                ServerCheck::GoOn,
+            ),
+            (answered(503, Value::Null), ServerCheck::GoOn),
+            (unreadable(502), ServerCheck::GoOn),
+            (
+                answered(401, json!({"code": "UNAUTHORIZED"})),
+                ServerCheck::RefusedCredentials,
+            ),
+            (
+                answered(404, json!({"code": "NOT_FOUND", "message": "no route"})),
+                not_rehook("404 NOT_FOUND"),
+            ),
+            (
+                answered(403, json!({"code": "FORBIDDEN"})),
+                not_rehook("403 FORBIDDEN"),
+            ),
+            (answered(404, json!({})), not_rehook("404")),
+            (answered(302, Value::Null), not_rehook("302")),
+            (answered(405, json!(["x"])), not_rehook("405")),
+            (answered(200, json!({})), not_rehook("200")),
+            (answered(200, Value::Null), not_rehook("200")),
+            (answered(204, Value::Null), not_rehook("204")),
+            (answered(200, json!({"status": "OK"})), not_rehook("200")),
+            (
+                unreadable(200),
+                not_rehook("200 with a body that is not JSON"),
+            ),
+            (
+                unreadable(404),
+                not_rehook("404 with a body that is not JSON"),
+            ),
+            (
+                unreadable(401),
+                not_rehook("401 with a body that is not JSON"),
+            ),
+        ];
+        for (answer, expected) in cases {
+            assert_eq!(judge_check_auth(&answer), expected, "{answer:?}");
+        }
+    }
 }

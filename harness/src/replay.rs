@@ -227,7 +227,8 @@ pub fn counted(count: usize, noun: &str) -> String {
     }
 }
 
-/// The counts, one kind per line; the customer counts are identify calls' only.
+/// The counts: the outcomes on the first line, then one kind per line; the customer counts
+/// are identify calls' only.
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
@@ -247,7 +248,6 @@ impl fmt::Display for Summary {
         )?;
         writeln!(f, "events stored: {}", self.events_stored)?;
         writeln!(f, "referrals attributed: {}", self.referrals_attributed)?;
-        writeln!(f, "filtered: {}", self.filtered)?;
         if self.drops_by_reason.is_empty() {
             writeln!(f, "drops by reason: none")?;
         } else {
@@ -556,7 +556,6 @@ mod tests {
              identify: 1 customer created, 1 updated (customers created by track events are not counted)\n\
              events stored: 1\n\
              referrals attributed: 1\n\
-             filtered: 0\n\
              drops by reason: none\n"
         );
         let none = Summary::default();

@@ -46,7 +46,6 @@ async fn replaying_the_example_exits_0_with_a_line_per_message_and_a_summary() {
             "identify: 3 customers created, 2 updated (customers created by track events are not counted)",
             "events stored: 4",
             "referrals attributed: 2",
-            "filtered: 1",
             "drops by reason:",
             "  REFERRAL_CODE_TAKEN    1",
             "  REFERRAL_CODE_UNKNOWN  1",
@@ -199,6 +198,52 @@ async fn credentials_the_server_refuses_exit_2_before_replaying() {
     assert!(mock.store().customers(None).unwrap().is_empty());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_base_url_with_a_wrong_path_exits_2_before_replaying() {
+    let mock = rehook_mock::MockRehook::start().await;
+    let url = format!("{}/wrongprefix", mock.base_url());
+    exit_2_saying(
+        &["replay", "--base-url", &url, &path_arg(&example_file())],
+        &format!(
+            "rehook-harness: error: {url} does not look like a Rehook API: \
+             GET /events/segment/check-auth answered 404 NOT_FOUND \
+             (a Rehook API answers 200 {{\"status\":\"ok\"}}); check --base-url\n"
+        ),
+    )
+    .await;
+    assert!(mock.store().customers(None).unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_answering_404_or_403_to_everything_exits_2_before_replaying() {
+    for (status_line, body, answered) in [
+        (
+            "404 Not Found",
+            r#"{"code":"NOT_FOUND","message":"no such route"}"#,
+            "404 NOT_FOUND",
+        ),
+        (
+            "403 Forbidden",
+            r#"{"code":"FORBIDDEN","message":"go away"}"#,
+            "403 FORBIDDEN",
+        ),
+        ("404 Not Found", "{}", "404"),
+        ("200 OK", r#"{"hello":"world"}"#, "200"),
+    ] {
+        let server = FixedAnswerServer::start(status_line, body).await;
+        let url = server.base_url();
+        exit_2_saying(
+            &["replay", "--base-url", &url, &path_arg(&example_file())],
+            &format!(
+                "rehook-harness: error: {url} does not look like a Rehook API: \
+                 GET /events/segment/check-auth answered {answered} \
+                 (a Rehook API answers 200 {{\"status\":\"ok\"}}); check --base-url\n"
+            ),
+        )
+        .await;
+    }
+}
+
 async fn exit_2(list: &[&str], expected_in_stderr: &str) {
     let output = run_harness(args(list)).await;
     assert_eq!(
@@ -310,7 +355,6 @@ async fn one_message_from_one_file_is_counted_in_the_singular() {
             "identify: 1 customer created, 0 updated (customers created by track events are not counted)",
             "events stored: 0",
             "referrals attributed: 0",
-            "filtered: 0",
             "drops by reason: none",
         ]
     );
@@ -346,4 +390,27 @@ async fn unusable_arguments_exit_2() {
     )
     .await;
     exit_2(&["frobnicate"], "unrecognized subcommand").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn help_describes_replay_only() {
+    let output = run_harness(args(&["--help"])).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let stdout = String::from_utf8(output.stdout.clone()).expect("utf-8");
+    assert_eq!(
+        stdout,
+        "Replays Segment traffic against a Rehook-compatible server, playing Segment's \
+         ingestion and the Rehook destination's mapping.\n\
+         \n\
+         Usage: rehook-harness <COMMAND>\n\
+         \n\
+         Commands:\n  \
+         replay  Replay files of Segment messages (NDJSON, a JSON array or batch envelopes; \
+         gzip too)\n  \
+         help    Print this message or the help of the given subcommand(s)\n\
+         \n\
+         Options:\n  \
+         -h, --help     Print help\n  \
+         -V, --version  Print version\n"
+    );
 }
