@@ -50,6 +50,14 @@ impl IdGen {
         *self.lock() = Self::rng_for(self.seed);
     }
 
+    /// Switch to the seed's `stream`-th independent stream (a fresh random one without a
+    /// seed): still reproducible, but never the values of the default stream again.
+    pub fn switch_stream(&self, stream: u64) {
+        let mut rng = Self::rng_for(self.seed);
+        rng.set_stream(stream);
+        *self.lock() = rng;
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, ChaCha8Rng> {
         self.rng
             .lock()
@@ -122,6 +130,12 @@ mod tests {
         a.reseed();
         assert_eq!(a.id("cust_"), first.0);
         assert_ne!(IdGen::new(Some(42), "other").id("cust_"), first.0);
+        a.switch_stream(1);
+        let other_stream = a.id("cust_");
+        assert_ne!(other_stream, first.0);
+        b.reseed();
+        b.switch_stream(1);
+        assert_eq!(b.id("cust_"), other_stream, "streams are reproducible");
     }
 
     #[test]

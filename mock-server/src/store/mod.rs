@@ -10,6 +10,7 @@ pub mod ids;
 pub mod journal;
 pub mod records;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use serde::{Deserialize, Serialize};
@@ -107,6 +108,9 @@ pub struct Store {
     request_ids: IdGen,
     /// The seed every generator derives from.
     seed: Option<u64>,
+    /// How many imports this store has taken: each one moves request ids to a new stream, so
+    /// ids in an imported drop log are never handed out again.
+    imports: AtomicU64,
     /// The admin API's bearer token, when one is required (an empty one means none).
     admin_token: Option<String>,
 }
@@ -127,6 +131,7 @@ impl Store {
             unknown_sources: Mutex::new(Vec::new()),
             request_ids: IdGen::new(config.seed, "requests"),
             seed: config.seed,
+            imports: AtomicU64::new(0),
             admin_token: config.admin_token.filter(|t| !t.trim().is_empty()),
         }
     }
@@ -303,6 +308,8 @@ impl Store {
             apps.push(app);
         }
         registry.apps = apps;
+        let stream = self.imports.fetch_add(1, Ordering::Relaxed) + 1;
+        self.request_ids.switch_stream(stream);
         Ok(())
     }
 }

@@ -1263,3 +1263,40 @@ async fn reset_refuses_unknown_parameters_and_unknown_apps_even_with_all() {
         .ok(200);
     assert!(fake.mock.store().customers(None).unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn request_ids_stay_unique_after_an_import_into_a_server_with_the_same_seed() {
+    // Regression: B (same seed as A) handed out A's request ids again after importing A's
+    // export, so B's drop log held one request id twice.
+    let drop_once = |fake: &Fake| {
+        let body = json!({"source_id": "f", "event_name": "signup", "metadata": {"referral_code": "NOPE"}});
+        let request = fake.authed(Method::POST, "/events/invoke").json(&body);
+        async move {
+            send(request)
+                .await
+                .error(422, "REFERRAL_CODE_UNKNOWN")
+                .clone()
+        }
+    };
+    let a = Fake::with(MockRehook::builder().seed(1)).await;
+    for _ in 0..5 {
+        drop_once(&a).await;
+    }
+    let exported = a.admin_get("/__admin/state?secrets=true").await;
+    let b = Fake::with(MockRehook::builder().seed(1)).await;
+    import(&b, &exported).await.ok(200);
+    drop_once(&b).await;
+    b.admin(Method::POST, "/__admin/reset?all=true")
+        .await
+        .ok(200);
+    import(&b, &exported).await.ok(200);
+    drop_once(&b).await;
+    let drops = b.admin_get("/__admin/drops").await;
+    let ids: BTreeSet<&str> = drops
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["request_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 6, "{drops:#}");
+}
