@@ -1,14 +1,18 @@
 //! The router, the serve loop, and [`MockRehook`], the in-process server for tests.
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::middleware;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder as ConnectionBuilder;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, oneshot};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::{AppConfig, Config, DropMode};
@@ -51,35 +55,68 @@ pub async fn run(
 }
 
 /// [`run`] with a chosen grace period.
+///
+/// Connections are served by hyper directly rather than through `axum::serve`, for three
+/// settings a fake must have: a client that half-closes its side after sending a request
+/// still gets the answer, a client that never finishes its request head is cut off after
+/// [`HEADER_READ_TIMEOUT`], and requests may carry up to [`MAX_HEADERS`] headers.
 pub async fn run_with_grace(
     listener: TcpListener,
     store: Arc<Store>,
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
 ) -> std::io::Result<()> {
-    let asked = Arc::new(Notify::new());
-    let signal = {
-        let asked = asked.clone();
-        async move {
-            shutdown.await;
-            asked.notify_one();
-        }
-    };
-    let serve = axum::serve(listener, app(store))
-        .with_graceful_shutdown(signal)
-        .into_future();
-    let deadline = async move {
-        asked.notified().await;
-        tokio::time::sleep(grace).await;
-    };
+    let router = app(store);
+    let connections = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(error) => {
+                    // Out of file descriptors and the like: wait a moment instead of spinning.
+                    tracing::warn!(%error, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = TowerToHyperService::new(router.clone());
+        let mut builder = ConnectionBuilder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .half_close(true)
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_READ_TIMEOUT)
+            .max_headers(MAX_HEADERS);
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let connection = connections.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
     tokio::select! {
-        result = serve => result,
-        () = deadline => {
-            tracing::warn!(grace_ms = grace.as_millis() as u64, "requests still open after the grace period; stopping anyway");
-            Ok(())
+        () = connections.shutdown() => {}
+        () = tokio::time::sleep(grace) => {
+            tracing::warn!(
+                grace_ms = u64::try_from(grace.as_millis()).unwrap_or(u64::MAX),
+                "requests still open after the grace period; stopping anyway"
+            );
         }
     }
+    Ok(())
 }
+
+/// How long a client may take to send a request head.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// The most headers one request may carry.
+pub const MAX_HEADERS: usize = 256;
 
 /// A fake Rehook running inside the current process, on `127.0.0.1` and a free port.
 ///

@@ -1113,3 +1113,38 @@ async fn an_empty_body_with_a_gzip_encoding_header_is_just_empty() {
         .ok(200);
     }
 }
+
+#[tokio::test]
+async fn a_client_that_half_closes_after_its_request_still_gets_the_answer() {
+    // Regression: requests followed by a shutdown of the client's write side (what
+    // `nc -N` and many scripts do) were dropped without an answer.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let fake = Fake::start().await;
+    let body = br#"{"source_id": "half"}"#;
+    let request = format!(
+        "POST /customers HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        fake.auth(),
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(fake.mock.addr())
+        .await
+        .expect("connect");
+    stream.write_all(request.as_bytes()).await.expect("head");
+    stream.write_all(body).await.expect("body");
+    stream.shutdown().await.expect("half-close");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.expect("answer");
+    assert!(answer.starts_with("HTTP/1.1 201 "), "{answer}");
+    assert!(fake.mock.store().customer(None, "half").unwrap().is_some());
+}
+
+#[tokio::test]
+async fn requests_with_many_headers_are_served() {
+    let fake = Fake::start().await;
+    let mut request = fake.authed(Method::GET, "/events/segment/check-auth");
+    for i in 0..200 {
+        request = request.header(format!("x-extra-{i}"), "1");
+    }
+    send(request).await.ok(200);
+}
