@@ -1,9 +1,9 @@
 //! `rehook-mock`: a local, in-memory fake of the Rehook referral API.
 //!
 //! One process (or one in-process server per test) keeps customers, unique referral codes,
-//! events, referrals and logs in memory and serves them through three doors on one port:
-//! the Rehook API (Basic auth), the Segment HTTP Tracking API (`/v1/...`) and the admin API
-//! (`/__admin/...`). The behaviour follows the contract in `docs/contract.md`.
+//! events, referrals and logs in memory and serves them on one port through the Rehook API
+//! (Basic auth) and the admin API (`/__admin/...`), which inspects, resets, configures,
+//! exports and imports the state. The behaviour follows the contract in `docs/contract.md`.
 //!
 //! A map of the modules:
 //!

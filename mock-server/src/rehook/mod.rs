@@ -1,5 +1,5 @@
 //! The business rules of the Rehook API (contract section 2), as plain functions over the
-//! store. No HTTP here: the API handlers and the Segment front door both call [`apply`].
+//! store. No HTTP here: the API handlers call [`apply`], and a Segment front door can call it too.
 
 pub mod customers;
 pub mod events;
