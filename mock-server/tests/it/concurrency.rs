@@ -299,3 +299,117 @@ async fn resets_and_exports_racing_writes_never_see_half_a_write() {
     assert_whole(&last);
     assert_importable(&last);
 }
+
+/// A small deterministic stream of choices, so a failure replays the same traffic.
+fn pick(i: usize, salt: usize, n: usize) -> usize {
+    (i.wrapping_mul(2_654_435_761)
+        .wrapping_add(salt.wrapping_mul(40_503))
+        >> 7)
+        % n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn mixed_writers_on_shared_ids_and_codes_keep_every_invariant() {
+    let fake = Fake::start().await;
+    let users: Vec<String> = (0..12).map(|i| format!("u{i}")).collect();
+    let codes = ["ALPHA", "BRAVO", "CHARLIE", "DELTA", "ECHO"];
+    let mut calls = Vec::new();
+    for i in 0..600 {
+        let user = &users[pick(i, 1, users.len())];
+        let code = codes[pick(i, 2, codes.len())];
+        let call = match pick(i, 3, 3) {
+            0 => (
+                "/customers",
+                json!({"source_id": user, "referral_code": code, "metadata": {format!("k{i}"): i}}),
+            ),
+            1 => (
+                "/customers",
+                json!({"source_id": user, "metadata": {"last": i}}),
+            ),
+            _ => (
+                "/events/invoke",
+                json!({"source_id": user, "event_name": "signup", "metadata": {"referral_code": code}}),
+            ),
+        };
+        calls.push(call);
+    }
+    let caller = Caller::of(&fake);
+    let barrier = Arc::new(Barrier::new(calls.len()));
+    let tasks: Vec<_> = calls
+        .into_iter()
+        .map(|(path, body)| {
+            let (caller, barrier) = (caller.clone(), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                caller.post(path, &body).await
+            })
+        })
+        .collect();
+    for task in tasks {
+        let reply = task.await.expect("the task finishes");
+        assert!([200, 201, 409, 422].contains(&reply.status), "{reply:?}");
+    }
+
+    let customers = fake.admin_get("/__admin/customers").await;
+    let customers = customers.as_array().unwrap();
+    let mut seen_codes = BTreeSet::new();
+    for customer in customers {
+        let source_id = customer["source_id"].as_str().unwrap();
+        let code = customer["referral_code"].as_str().unwrap();
+        assert!(seen_codes.insert(code.to_owned()), "code {code} held twice");
+        let owner = fake.get(&format!("/customers/validate-code/{code}")).await;
+        assert_eq!(
+            owner.ok(200)["source_id"],
+            source_id,
+            "validate-code agrees"
+        );
+        assert_ne!(
+            customer["referred_by"],
+            json!(source_id),
+            "no self-referral"
+        );
+        let friends: Vec<&str> = customers
+            .iter()
+            .filter(|c| c["referred_by"] == json!(source_id))
+            .map(|c| c["source_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            customer["referral_count"],
+            json!(friends.len()),
+            "{source_id}"
+        );
+        let listed = fake
+            .get(&format!("/customers/referral/list/{source_id}"))
+            .await;
+        let mut listed: Vec<&str> = listed
+            .ok(200)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["source_id"].as_str().unwrap())
+            .collect();
+        listed.sort_unstable();
+        let mut friends = friends;
+        friends.sort_unstable();
+        assert_eq!(listed, friends, "the referral list of {source_id}");
+    }
+    let events = fake.admin_get("/__admin/events").await;
+    for event in events.as_array().unwrap() {
+        assert!(
+            customers
+                .iter()
+                .any(|c| c["source_id"] == event["source_id"]),
+            "every event's sender is a customer"
+        );
+    }
+    let exported = fake.state().await;
+    let again = Fake::start().await;
+    send(
+        again
+            .request(reqwest::Method::PUT, "/__admin/state")
+            .json(&exported),
+    )
+    .await
+    .ok(200);
+    assert_eq!(again.state().await, exported, "the export imports as it is");
+}
