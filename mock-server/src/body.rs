@@ -14,6 +14,7 @@ use flate2::read::GzDecoder;
 use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, ErrorCode};
+use crate::extract::BodySlot;
 
 /// One mebibyte: the decoded-body limit of the Rehook API and the admin API.
 pub const API_BODY_LIMIT: usize = 1024 * 1024;
@@ -65,13 +66,28 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        let (parts, body) = req.into_parts();
-        let bytes = match parts.extensions.get::<BodyProblem>() {
-            Some(problem) => Err(problem.clone()),
-            None => axum::body::to_bytes(body, usize::MAX)
-                .await
-                .map_err(|e| BodyProblem::Unreadable(e.to_string())),
+        let cap = if req.uri().path() == "/__admin/state" {
+            STATE_RAW_CAP
+        } else {
+            RAW_CAP
         };
+        let (parts, body) = req.into_parts();
+        let read = tokio::time::timeout(BODY_READ_TIMEOUT, axum::body::to_bytes(body, cap));
+        let bytes = match read.await {
+            Err(_) => Err(BodyProblem::TimedOut),
+            Ok(Ok(bytes)) => Ok(bytes),
+            Ok(Err(error)) => {
+                let error = error.into_inner();
+                Err(if error.is::<http_body_util::LengthLimitError>() {
+                    BodyProblem::TooLarge(cap)
+                } else {
+                    BodyProblem::Unreadable(error.to_string())
+                })
+            }
+        };
+        if let (Ok(bytes), Some(slot)) = (&bytes, parts.extensions.get::<BodySlot>()) {
+            let _ = slot.0.set(bytes.clone());
+        }
         Ok(RawBody {
             headers: parts.headers,
             bytes,
@@ -79,15 +95,23 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
     }
 }
 
-/// Why the request middleware could not buffer a body; answered where the contract's order of
-/// checks puts it, so a too-large body to an unknown path is still a `404` and one without
-/// credentials still a `401`.
+/// Raw bytes read before a body counts as too large: the decoded limit plus headroom for gzip
+/// (whose limit applies after decoding).
+const RAW_CAP: usize = 8 * API_BODY_LIMIT;
+/// Raw bytes read for `PUT /__admin/state`.
+const STATE_RAW_CAP: usize = STATE_BODY_LIMIT + STATE_BODY_LIMIT / 4;
+/// How long a client may take to send its whole body.
+pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Why a body could not be read; answered where the contract's order of checks puts it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum BodyProblem {
     /// More than this many bytes arrived.
     TooLarge(usize),
     /// The body stream broke off or was malformed (a bad chunk, a connection closed mid-body).
     Unreadable(String),
+    /// The body did not arrive within [`BODY_READ_TIMEOUT`].
+    TimedOut,
 }
 
 impl RawBody {
@@ -139,6 +163,15 @@ impl RawBody {
         let raw = match &self.bytes {
             Ok(bytes) => bytes,
             Err(BodyProblem::TooLarge(read)) => return Err(too_large(rules, *read)),
+            Err(BodyProblem::TimedOut) => {
+                return Err(ApiError::new(
+                    ErrorCode::RequestTimeout,
+                    format!(
+                        "the request body did not arrive within {} seconds",
+                        BODY_READ_TIMEOUT.as_secs()
+                    ),
+                ));
+            }
             Err(BodyProblem::Unreadable(why)) => {
                 return Err(ApiError::new(
                     ErrorCode::InvalidBody,

@@ -106,6 +106,24 @@ pub struct Config {
     pub journal_capacity: usize,
 }
 
+impl Config {
+    /// Give every application these conversion events and this drop mode, where given.
+    pub fn override_settings(
+        &mut self,
+        conversion_events: Option<&[String]>,
+        drop_mode: Option<DropMode>,
+    ) {
+        for app in &mut self.apps {
+            if let Some(events) = conversion_events {
+                app.conversion_events = events.to_vec();
+            }
+            if let Some(mode) = drop_mode {
+                app.drop_mode = mode;
+            }
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -319,9 +337,10 @@ pub struct Cli {
     /// Log line format (default text).
     #[arg(long, env = "REHOOK_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
-    /// Where each --write-key stands among the --app flags (filled in by `from_args`).
+    /// For each --write-key, the index of the --app before it (`None`: it comes before every
+    /// --app). Filled in from the parsed matches by [`Cli::from_args`] / [`Cli::try_parse_args`].
     #[arg(skip)]
-    pub write_key_owners: Vec<usize>,
+    pub write_key_owners: Vec<Option<usize>>,
 }
 
 /// The settings a config file may hold: every flag's, plus the journal size and
@@ -369,41 +388,19 @@ impl FileConfig {
 impl Cli {
     /// Parse the process arguments, remembering which --app each --write-key follows.
     pub fn from_args() -> Self {
-        let matches = <Self as clap::CommandFactory>::command().get_matches();
-        let mut cli =
-            <Self as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-        let from_command_line =
-            |id: &str| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
-        if from_command_line("write_keys") {
-            let app_positions: Vec<usize> = if from_command_line("apps") {
-                matches
-                    .indices_of("apps")
-                    .map(Iterator::collect)
-                    .unwrap_or_default()
-            } else {
-                Vec::new()
-            };
-            cli.write_key_owners = matches
-                .indices_of("write_keys")
-                .map(|idx| {
-                    idx.map(|i| {
-                        // usize::MAX: before every --app, which `into_settings` refuses.
-                        app_positions
-                            .iter()
-                            .filter(|&&a| a < i)
-                            .count()
-                            .checked_sub(1)
-                            .unwrap_or(if app_positions.is_empty() {
-                                0
-                            } else {
-                                usize::MAX
-                            })
-                    })
-                    .collect()
-                })
-                .unwrap_or_default();
-        }
-        cli
+        Self::try_parse_args(std::env::args_os()).unwrap_or_else(|e| e.exit())
+    }
+
+    /// Parse `args` (the first is the program name) like [`Cli::from_args`].
+    pub fn try_parse_args<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let matches = <Self as clap::CommandFactory>::command().try_get_matches_from(args)?;
+        let mut cli = <Self as clap::FromArgMatches>::from_arg_matches(&matches)?;
+        cli.write_key_owners = write_key_owners(&matches);
+        Ok(cli)
     }
 
     /// Build the server settings: the file first, then flags and env vars over it.
@@ -419,28 +416,6 @@ impl Cli {
             .or(file.bind.take())
             .unwrap_or_else(|| DEFAULT_BIND.to_owned());
         let bind = resolve_bind(&bind_text)?;
-        if !file.applications.is_empty() {
-            for app in &mut file.applications {
-                if app.conversion_events.is_none() {
-                    app.conversion_events.clone_from(&file.conversion_events);
-                }
-                app.drop_mode = app.drop_mode.or(file.drop_mode);
-            }
-            config.apps = ConfigDoc {
-                applications: file.applications,
-            }
-            .resolve(&[])
-            .map_err(|e| e.message)?;
-        } else {
-            for app in &mut config.apps {
-                if let Some(events) = &file.conversion_events {
-                    app.conversion_events.clone_from(events);
-                }
-                if let Some(mode) = file.drop_mode {
-                    app.drop_mode = mode;
-                }
-            }
-        }
         if !self.apps.is_empty() {
             config.apps = self
                 .apps
@@ -449,35 +424,39 @@ impl Cli {
                     let (key, secret) = pair
                         .split_once(':')
                         .ok_or_else(|| format!("--app {pair:?} must be KEY:SECRET"))?;
-                    let mut app = AppConfig::new(key, secret);
-                    if let Some(events) = &file.conversion_events {
-                        app.conversion_events.clone_from(events);
-                    }
-                    if let Some(mode) = file.drop_mode {
-                        app.drop_mode = mode;
-                    }
-                    Ok(app)
+                    Ok(AppConfig::new(key, secret))
                 })
                 .collect::<Result<_, String>>()?;
         }
+        let apps_from_file = self.apps.is_empty() && !file.applications.is_empty();
+        if apps_from_file {
+            // The file's own applications: their own settings first, the file-wide ones
+            // for what they leave out.
+            for app in &mut file.applications {
+                if app.conversion_events.is_none() {
+                    app.conversion_events.clone_from(&file.conversion_events);
+                }
+                app.drop_mode = app.drop_mode.or(file.drop_mode);
+            }
+            config.apps = ConfigDoc {
+                applications: std::mem::take(&mut file.applications),
+            }
+            .resolve(&[])
+            .map_err(|e| e.message)?;
+        } else {
+            config.override_settings(file.conversion_events.as_deref(), file.drop_mode);
+        }
         for (i, wk) in self.write_keys.iter().enumerate() {
-            let owner = self.write_key_owners.get(i).copied().unwrap_or(0);
-            let app = config
-                .apps
-                .get_mut(owner)
-                .ok_or_else(|| format!("--write-key {wk:?} comes before any --app; put it after the --app it belongs to"))?;
+            let owner = self.write_key_owners.get(i).copied().unwrap_or(Some(0));
+            let app = owner.and_then(|o| config.apps.get_mut(o)).ok_or_else(|| {
+                format!("--write-key {wk:?} comes before any --app; put it after the --app it belongs to")
+            })?;
             if !app.write_keys.contains(wk) {
                 app.write_keys.push(wk.clone());
             }
         }
-        for app in &mut config.apps {
-            if !self.conversion_events.is_empty() {
-                app.conversion_events = self.conversion_events.clone();
-            }
-            if let Some(mode) = self.drop_mode {
-                app.drop_mode = mode;
-            }
-        }
+        let events = (!self.conversion_events.is_empty()).then_some(&self.conversion_events[..]);
+        config.override_settings(events, self.drop_mode);
         config.seed = self.seed.or(file.seed);
         config.admin_token = self.admin_token.or(file.admin_token);
         if config
@@ -497,6 +476,25 @@ impl Cli {
             log_format: self.log_format.or(file.log_format).unwrap_or_default(),
         })
     }
+}
+
+/// For each --write-key given on the command line, the --app it follows. Write keys from the
+/// environment, or without any --app on the command line, belong to the first application.
+fn write_key_owners(matches: &clap::ArgMatches) -> Vec<Option<usize>> {
+    let on_command_line =
+        |id: &str| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+    let Some(keys) = matches.indices_of("write_keys") else {
+        return Vec::new();
+    };
+    if !on_command_line("write_keys") || !on_command_line("apps") {
+        return keys.map(|_| Some(0)).collect();
+    }
+    let apps: Vec<usize> = matches
+        .indices_of("apps")
+        .map(Iterator::collect)
+        .unwrap_or_default();
+    keys.map(|i| apps.partition_point(|&a| a < i).checked_sub(1))
+        .collect()
 }
 
 /// The listen address when none is given.
@@ -534,7 +532,7 @@ mod tests {
     }
 
     fn settings(args: &[&str]) -> Result<Settings, String> {
-        let cli = Cli::try_parse_from(std::iter::once("rehook-mock").chain(args.iter().copied()))
+        let cli = Cli::try_parse_args(std::iter::once("rehook-mock").chain(args.iter().copied()))
             .map_err(|e| e.to_string())?;
         cli.into_settings()
     }
@@ -567,7 +565,12 @@ mod tests {
         .unwrap();
         assert_eq!(config.apps.len(), 2);
         assert_eq!(config.apps[1].api_secret, "s:2");
-        assert_eq!(config.apps[0].write_keys, vec!["w1".to_owned()]);
+        assert!(config.apps[0].write_keys.is_empty());
+        assert_eq!(
+            config.apps[1].write_keys,
+            vec!["w1".to_owned()],
+            "after the second --app"
+        );
         assert_eq!(
             config.apps[1].conversion_events,
             vec!["signup".to_owned(), "trial_started".to_owned()]
@@ -687,16 +690,27 @@ referral_link_base = "https://example.test/invite"
     }
 
     #[test]
-    fn secrets_may_hold_commas_and_write_keys_must_follow_an_app() {
+    fn secrets_may_hold_commas_and_write_keys_follow_their_app() {
         let (_, config) = parse(&["--app", "k:se,cret"]).unwrap();
         assert_eq!(config.apps[0].api_secret, "se,cret");
         let (_, config) = parse(&["--write-key", "a,b"]).unwrap();
         assert_eq!(config.apps[0].write_keys, vec!["wk_test", "a", "b"]);
-        let cli = Cli::try_parse_from(["rehook-mock", "--app", "k:s"]).unwrap();
-        let mut cli = cli;
-        cli.write_keys = vec!["w".into()];
-        cli.write_key_owners = vec![usize::MAX];
-        let err = cli.into_settings().unwrap_err();
+        let (_, config) = parse(&[
+            "--app",
+            "k1:s",
+            "--write-key",
+            "w1",
+            "--app",
+            "k2:s",
+            "--write-key",
+            "w2",
+            "--write-key",
+            "w3",
+        ])
+        .unwrap();
+        assert_eq!(config.apps[0].write_keys, vec!["w1"]);
+        assert_eq!(config.apps[1].write_keys, vec!["w2", "w3"]);
+        let err = parse(&["--write-key", "w", "--app", "k:s"]).unwrap_err();
         assert!(err.contains("before any --app"), "{err}");
     }
 

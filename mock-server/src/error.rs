@@ -72,6 +72,8 @@ pub enum ErrorCode {
     TooManyMessages,
     /// A request that could not be understood at the HTTP level.
     BadRequest,
+    /// A request body that did not arrive in time.
+    RequestTimeout,
     /// A fault of the fake itself; never the answer to bad input.
     Internal,
 }
@@ -88,6 +90,7 @@ impl ErrorCode {
             Unauthorized => StatusCode::UNAUTHORIZED,
             UnsupportedMediaType | UnsupportedEncoding => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ReferralCodeTaken => StatusCode::CONFLICT,
             ReferralCodeRequired | ReferralCodeUnknown | SelfReferral => {
                 StatusCode::UNPROCESSABLE_ENTITY
@@ -133,6 +136,7 @@ impl ErrorCode {
             RequestTooLarge => "REQUEST_TOO_LARGE",
             TooManyMessages => "TOO_MANY_MESSAGES",
             BadRequest => "BAD_REQUEST",
+            RequestTimeout => "REQUEST_TIMEOUT",
             Internal => "INTERNAL",
         }
     }

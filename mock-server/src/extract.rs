@@ -94,3 +94,14 @@ impl AppSlot {
         self.0.get().cloned()
     }
 }
+
+/// Where [`crate::body::RawBody`] leaves the request body it read, for the journal.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BodySlot(pub(crate) Arc<OnceLock<axum::body::Bytes>>);
+
+impl BodySlot {
+    /// The body read, if a handler read one.
+    pub(crate) fn get(&self) -> Option<axum::body::Bytes> {
+        self.0.get().cloned()
+    }
+}

@@ -40,5 +40,5 @@ mod rehook;
 
 pub use config::{AppConfig, Config, DropMode};
 pub use error::{ApiError, ErrorCode};
-pub use server::{MockRehook, MockRehookBuilder, SHUTDOWN_GRACE, app, run, run_with_grace};
+pub use server::{MockRehook, MockRehookBuilder, SHUTDOWN_GRACE, Timeouts, app, run, run_with};
 pub use store::{Customer, DropEntry, Event, Store};

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::header::{self, HeaderName, HeaderValue};
 use axum::http::{HeaderMap, StatusCode};
@@ -11,25 +11,21 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use crate::body::{API_BODY_LIMIT, BodyProblem, STATE_BODY_LIMIT};
 use crate::error::{ApiError, ErrorCode};
-use crate::extract::AppSlot;
+use crate::extract::{AppSlot, BodySlot};
 use crate::request_id;
+use crate::store::Store;
 use crate::store::ids::now;
-use crate::store::{JournalEntry, Store};
+use crate::store::journal::{Captured, Recorded};
 
 /// The response header carrying the request id.
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Raw bytes buffered per request before the body counts as too large (gzip needs headroom
-/// over the decoded limit).
-const RAW_CAP: usize = 8 * API_BODY_LIMIT;
-/// Raw bytes buffered for `PUT /__admin/state`.
-const STATE_RAW_CAP: usize = STATE_BODY_LIMIT + STATE_BODY_LIMIT / 4;
-/// The largest body the journal keeps (as JSON or text).
-const JOURNAL_BODY_CAP: usize = 64 * 1024;
-
 /// The outermost layer of every request.
+///
+/// It does not read the request body: [`RawBody`](crate::body::RawBody) does, after routing
+/// and auth, and leaves the bytes in the request's [`BodySlot`] for the journal. Requests that
+/// fail before that (a 404, a 401) cost no body buffering at all.
 pub(crate) async fn observe(State(store): State<Arc<Store>>, req: Request, next: Next) -> Response {
     let id = store.next_request_id();
     let at = now();
@@ -40,30 +36,14 @@ pub(crate) async fn observe(State(store): State<Arc<Store>>, req: Request, next:
         .map_or_else(|| req.uri().path().to_owned(), ToString::to_string);
     let path = req.uri().path().to_owned();
     let journaled = !(path == "/__admin" || path.starts_with("/__admin/"));
-    let cap = if path == "/__admin/state" {
-        STATE_RAW_CAP
-    } else {
-        RAW_CAP
-    };
 
     let (mut parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, cap).await {
-        Ok(bytes) => bytes,
-        Err(error) => {
-            let error = error.into_inner();
-            let problem = if error.is::<http_body_util::LengthLimitError>() {
-                BodyProblem::TooLarge(cap)
-            } else {
-                BodyProblem::Unreadable(error.to_string())
-            };
-            parts.extensions.insert(problem);
-            Bytes::new()
-        }
-    };
-    let slot = AppSlot::default();
-    parts.extensions.insert(slot.clone());
+    let app_slot = AppSlot::default();
+    let body_slot = BodySlot::default();
+    parts.extensions.insert(app_slot.clone());
+    parts.extensions.insert(body_slot.clone());
     let request_headers = journaled.then(|| redacted_headers(&parts.headers));
-    let req = Request::from_parts(parts, Body::from(bytes.clone()));
+    let req = Request::from_parts(parts, body);
 
     let response = request_id::scope(id.clone(), next.run(req)).await;
     let mut response = ensure_json_error(response, &id, &method, &path);
@@ -71,7 +51,7 @@ pub(crate) async fn observe(State(store): State<Arc<Store>>, req: Request, next:
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
     let status = response.status();
-    let app = slot.get();
+    let app = app_slot.get();
     tracing::info!(
         request_id = %id,
         method = %method,
@@ -87,16 +67,16 @@ pub(crate) async fn observe(State(store): State<Arc<Store>>, req: Request, next:
     let response_bytes = axum::body::to_bytes(body, usize::MAX)
         .await
         .unwrap_or_default();
-    store.journal().push(JournalEntry {
+    store.journal().push(Recorded {
         request_id: id,
         at,
         app,
         method: method.to_string(),
         path: path_and_query,
         headers,
-        body: journal_body(&bytes),
+        body: Captured::of(body_slot.get()),
         status: status.as_u16(),
-        response: journal_body(&response_bytes),
+        response: Captured::of(Some(response_bytes.clone())),
     });
     Response::from_parts(parts, Body::from(response_bytes))
 }
@@ -122,24 +102,6 @@ fn redacted_headers(headers: &HeaderMap) -> Map<String, Value> {
         out.insert(name.as_str().to_owned(), Value::String(text));
     }
     out
-}
-
-/// A body as the journal keeps it: JSON when it parses, else text, else its size. Bodies over
-/// [`JOURNAL_BODY_CAP`] are kept as their size only, so a full journal stays small in memory.
-fn journal_body(bytes: &[u8]) -> Value {
-    if bytes.is_empty() {
-        return Value::Null;
-    }
-    if bytes.len() > JOURNAL_BODY_CAP {
-        return json!({ "bytes": bytes.len(), "omitted": "larger than the journal keeps" });
-    }
-    if let Ok(value) = serde_json::from_slice::<Value>(bytes) {
-        return value;
-    }
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Value::String(text.to_owned()),
-        Err(_) => json!({ "bytes": bytes.len() }),
-    }
 }
 
 /// Replace an error the framework made (an empty 405, a panic's 500, ...) by a JSON error.

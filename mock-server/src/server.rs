@@ -14,6 +14,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tokio::task::JoinSet;
 
 use crate::config::{AppConfig, Config, DropMode};
 use crate::error::ApiError;
@@ -44,6 +45,24 @@ pub fn app(store: Arc<Store>) -> Router {
 /// server stops anyway (a client that never completes its request cannot hold it open).
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
+/// The time limits of the serve loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// How long requests in flight may take to finish after shutdown is asked for.
+    pub shutdown_grace: Duration,
+    /// How long a client may take to send a whole request head (or its first byte).
+    pub header_read: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            shutdown_grace: SHUTDOWN_GRACE,
+            header_read: HEADER_READ_TIMEOUT,
+        }
+    }
+}
+
 /// Serve `store` on `listener` until `shutdown` completes; requests in flight then get
 /// [`SHUTDOWN_GRACE`] to finish.
 pub async fn run(
@@ -51,23 +70,37 @@ pub async fn run(
     store: Arc<Store>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    run_with_grace(listener, store, shutdown, SHUTDOWN_GRACE).await
+    run_with(listener, store, shutdown, Timeouts::default()).await
 }
 
-/// [`run`] with a chosen grace period.
+/// [`run`] with chosen time limits.
 ///
-/// Connections are served by hyper directly rather than through `axum::serve`, for three
-/// settings a fake must have: a client that half-closes its side after sending a request
-/// still gets the answer, a client that never finishes its request head is cut off after
-/// [`HEADER_READ_TIMEOUT`], and requests may carry up to [`MAX_HEADERS`] headers.
-pub async fn run_with_grace(
+/// Connections are served by hyper directly rather than through `axum::serve`, for the
+/// settings a fake must have: HTTP/1.1 only, a client that half-closes its side after
+/// sending a request still gets the answer, a client that does not send a whole request head
+/// within the header timeout (or nothing at all) is cut off, and requests may carry up
+/// to [`MAX_HEADERS`] headers. Once the grace period is over, connections still open are
+/// closed, so nothing of the server outlives this function.
+pub async fn run_with(
     listener: TcpListener,
     store: Arc<Store>,
     shutdown: impl Future<Output = ()> + Send + 'static,
-    grace: Duration,
+    timeouts: Timeouts,
 ) -> std::io::Result<()> {
+    let Timeouts {
+        shutdown_grace: grace,
+        header_read,
+    } = timeouts;
     let router = app(store);
+    let mut builder = ConnectionBuilder::new(TokioExecutor::new()).http1_only();
+    builder
+        .http1()
+        .half_close(true)
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read)
+        .max_headers(MAX_HEADERS);
     let connections = GracefulShutdown::new();
+    let mut tasks = JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let stream = tokio::select! {
@@ -80,22 +113,25 @@ pub async fn run_with_grace(
                     continue;
                 }
             },
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
             () = &mut shutdown => break,
         };
         let service = TowerToHyperService::new(router.clone());
-        let mut builder = ConnectionBuilder::new(TokioExecutor::new());
-        builder
-            .http1()
-            .half_close(true)
-            .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_READ_TIMEOUT)
-            .max_headers(MAX_HEADERS);
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
-            .into_owned();
-        let connection = connections.watch(connection);
-        tokio::spawn(async move {
-            if let Err(error) = connection.await {
+        let (builder, watcher) = (builder.clone(), connections.watcher());
+        tasks.spawn(async move {
+            // hyper times out a request head only once its first byte arrived: a client that
+            // connects and sends nothing is cut off here.
+            let mut first = [0u8; 1];
+            if !matches!(
+                tokio::time::timeout(header_read, stream.peek(&mut first)).await,
+                Ok(Ok(1))
+            ) {
+                return;
+            }
+            let connection = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .into_owned();
+            if let Err(error) = watcher.watch(connection).await {
                 tracing::debug!(%error, "connection ended with an error");
             }
         });
@@ -106,10 +142,12 @@ pub async fn run_with_grace(
         () = tokio::time::sleep(grace) => {
             tracing::warn!(
                 grace_ms = u64::try_from(grace.as_millis()).unwrap_or(u64::MAX),
-                "requests still open after the grace period; stopping anyway"
+                open = tasks.len(),
+                "requests still open after the grace period; closing them"
             );
         }
     }
+    tasks.shutdown().await;
     Ok(())
 }
 
@@ -256,14 +294,8 @@ impl MockRehookBuilder {
         if !self.apps.is_empty() {
             config.apps = self.apps.clone();
         }
-        for app in &mut config.apps {
-            if !self.conversion_events.is_empty() {
-                app.conversion_events = self.conversion_events.clone();
-            }
-            if let Some(mode) = self.drop_mode {
-                app.drop_mode = mode;
-            }
-        }
+        let events = (!self.conversion_events.is_empty()).then_some(&self.conversion_events[..]);
+        config.override_settings(events, self.drop_mode);
         config.seed = self.seed;
         config.admin_token = self.admin_token.clone();
         if let Some(capacity) = self.journal_capacity {

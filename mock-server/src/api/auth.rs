@@ -12,9 +12,10 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
 
+use crate::body::{BodyRules, RawBody};
 use crate::error::ApiError;
 use crate::extract::AppSlot;
-use crate::store::Store;
+use crate::store::{App, Registry, Store};
 
 /// Standard base64, with or without padding.
 const BASE64: GeneralPurpose = GeneralPurpose::new(
@@ -22,11 +23,41 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
-/// The application a request authenticated as.
+/// Credentials that named an application when the request arrived.
+///
+/// Checking them at extraction keeps the contract's order (a `401` before any body rule);
+/// [`RehookAuth::with_app`] checks them again under the same lock as the work itself, so a
+/// configuration or state swap in between can never let a request run against an
+/// application it no longer authenticates for.
 #[derive(Debug, Clone)]
 pub(crate) struct RehookAuth {
     /// The application's API key.
-    pub(crate) api_key: String,
+    api_key: String,
+    /// The secret sent.
+    secret: String,
+}
+
+/// The application these credentials open, or `401`; the secret compared in constant time.
+fn authenticate<'r>(registry: &'r Registry, key: &str, secret: &str) -> Result<&'r App, ApiError> {
+    let refused = || ApiError::unauthorized("unknown API key or wrong secret");
+    let app = registry.by_api_key(key).ok_or_else(refused)?;
+    if bool::from(app.config().api_secret.as_bytes().ct_eq(secret.as_bytes())) {
+        Ok(app)
+    } else {
+        Err(refused())
+    }
+}
+
+impl RehookAuth {
+    /// Run `f` on the authenticated application, credentials and work under one lock.
+    pub(crate) fn with_app<T>(
+        &self,
+        store: &Store,
+        f: impl FnOnce(&App) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let registry = store.read();
+        f(authenticate(&registry, &self.api_key, &self.secret)?)
+    }
 }
 
 /// Split `Authorization: Basic base64(user:password)` into its two parts.
@@ -63,20 +94,17 @@ impl FromRequestParts<Arc<Store>> for RehookAuth {
         store: &Arc<Store>,
     ) -> Result<Self, Self::Rejection> {
         let (key, secret) = basic_credentials(parts).map_err(ApiError::unauthorized)?;
-        let registry = store.read();
-        let app = registry
-            .by_api_key(&key)
-            .ok_or_else(|| ApiError::unauthorized("unknown API key or wrong secret"))?;
-        let expected = app.config().api_secret.as_bytes();
-        if !bool::from(expected.ct_eq(secret.as_bytes())) {
-            return Err(ApiError::unauthorized("unknown API key or wrong secret"));
-        }
+        authenticate(&store.read(), &key, &secret)?;
         AppSlot::tag(parts, &key);
-        Ok(RehookAuth { api_key: key })
+        Ok(RehookAuth {
+            api_key: key,
+            secret,
+        })
     }
 }
 
 /// `GET /events/segment/check-auth`: `200 {"status": "ok"}` for valid credentials.
-pub(crate) async fn auth_check(_auth: RehookAuth) -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+pub(crate) async fn auth_check(_auth: RehookAuth, body: RawBody) -> Result<Json<Value>, ApiError> {
+    body.check_ignored(BodyRules::API)?;
+    Ok(Json(json!({ "status": "ok" })))
 }

@@ -23,14 +23,7 @@ pub(crate) async fn customers_upsert(
     auth: RehookAuth,
     body: RawBody,
 ) -> Result<Answer, ApiError> {
-    write_call(
-        &store,
-        &auth.api_key,
-        Call::UpsertCustomer,
-        &method,
-        &uri,
-        &body,
-    )
+    write_call(&store, &auth, Call::UpsertCustomer, &method, &uri, &body)
 }
 
 fn customer_not_found(key: &str) -> ApiError {
@@ -49,12 +42,11 @@ pub(crate) async fn customers_get(
     body: RawBody,
 ) -> Result<Json<Customer>, ApiError> {
     body.check_ignored(BodyRules::API)?;
-    store
-        .with_app(Some(&auth.api_key), |app| {
-            key.key().and_then(|k| app.customer_by_source_or_id(k))
-        })?
-        .map(Json)
-        .ok_or_else(|| customer_not_found(key.shown()))
+    auth.with_app(&store, |app| {
+        Ok(key.key().and_then(|k| app.customer_by_source_or_id(k)))
+    })?
+    .map(Json)
+    .ok_or_else(|| customer_not_found(key.shown()))
 }
 
 /// `GET /customers/validate-code/{code}`: the advocate who owns the code.
@@ -65,10 +57,7 @@ pub(crate) async fn customers_validate_code(
     body: RawBody,
 ) -> Result<Json<Customer>, ApiError> {
     body.check_ignored(BodyRules::API)?;
-    store
-        .with_app(Some(&auth.api_key), |app| {
-            code.key().and_then(|c| app.code_owner(c))
-        })?
+    auth.with_app(&store, |app| Ok(code.key().and_then(|c| app.code_owner(c))))?
         .map(Json)
         .ok_or_else(|| {
             let code = code.shown();
@@ -85,12 +74,15 @@ pub(crate) async fn customers_referrals(
     State(store): State<Arc<Store>>,
     auth: RehookAuth,
     source_id: PathParam,
+    body: RawBody,
 ) -> Result<Json<Vec<Customer>>, ApiError> {
-    store
-        .with_app(Some(&auth.api_key), |app| {
-            let key = source_id.key()?;
-            app.customer(key).map(|_| app.referred_by(key))
-        })?
-        .map(Json)
-        .ok_or_else(|| customer_not_found(source_id.shown()))
+    body.check_ignored(BodyRules::API)?;
+    auth.with_app(&store, |app| {
+        Ok(source_id
+            .key()
+            .filter(|key| app.data.customers.contains_key(*key))
+            .map(|key| app.referred_by(key)))
+    })?
+    .map(Json)
+    .ok_or_else(|| customer_not_found(source_id.shown()))
 }

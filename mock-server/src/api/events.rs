@@ -20,12 +20,5 @@ pub(crate) async fn events_invoke(
     auth: RehookAuth,
     body: RawBody,
 ) -> Result<Answer, ApiError> {
-    write_call(
-        &store,
-        &auth.api_key,
-        Call::InvokeEvent,
-        &method,
-        &uri,
-        &body,
-    )
+    write_call(&store, &auth, Call::InvokeEvent, &method, &uri, &body)
 }

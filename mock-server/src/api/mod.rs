@@ -6,6 +6,8 @@ mod auth;
 mod customers;
 mod events;
 
+use auth::RehookAuth;
+
 use std::sync::Arc;
 
 use axum::Json;
@@ -54,7 +56,7 @@ impl IntoResponse for Answer {
 /// Read the body and run one writing call for the authenticated application.
 pub(crate) fn write_call(
     store: &Store,
-    api_key: &str,
+    auth: &RehookAuth,
     call: Call,
     method: &Method,
     uri: &Uri,
@@ -66,5 +68,5 @@ pub(crate) fn write_call(
         endpoint: format!("{method} {}", uri.path()),
         now: now(),
     };
-    store.with_app(Some(api_key), |app| rehook::apply(app, call, &body, &ctx))?
+    auth.with_app(store, |app| rehook::apply(app, call, &body, &ctx))
 }

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 pub use app::{App, AppDataDoc};
-pub use journal::{Journal, JournalEntry};
+pub use journal::{Captured, Journal, JournalEntry, Recorded};
 pub use records::{Customer, CustomerRecord, DropEntry, Event, Referral};
 
 use crate::config::{AppConfig, Config, ConfigDoc};
@@ -136,8 +136,9 @@ impl Store {
         }
     }
 
-    /// Shared access to the applications; hold it only in synchronous code.
-    pub fn read(&self) -> RwLockReadGuard<'_, Registry> {
+    /// Shared access to the applications; hold it only in synchronous code, and never call
+    /// back into the store while holding it (a queued reset would wait on it forever).
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, Registry> {
         self.registry.read().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -162,8 +163,12 @@ impl Store {
         self.admin_token.as_deref()
     }
 
-    /// Run `f` on one application (`None`: the default one).
-    pub fn with_app<T>(&self, app: Option<&str>, f: impl FnOnce(&App) -> T) -> Result<T, ApiError> {
+    /// Run `f` on one application (`None`: the default one), under the registry lock.
+    pub(crate) fn with_app<T>(
+        &self,
+        app: Option<&str>,
+        f: impl FnOnce(&App) -> T,
+    ) -> Result<T, ApiError> {
         let registry = self.read();
         Ok(f(registry.select(app)?))
     }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rehook_mock::config::Config;
-use rehook_mock::{Store, run_with_grace};
+use rehook_mock::{Store, Timeouts, run_with};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
@@ -15,6 +15,7 @@ const HANG_GUARD: Duration = Duration::from_secs(60);
 
 async fn serve(
     grace: Duration,
+    header_read: Duration,
 ) -> (
     std::net::SocketAddr,
     oneshot::Sender<()>,
@@ -24,20 +25,23 @@ async fn serve(
     let addr = listener.local_addr().expect("addr");
     let store = Arc::new(Store::new(Config::default()));
     let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(run_with_grace(
+    let task = tokio::spawn(run_with(
         listener,
         store,
         async move {
             let _ = rx.await;
         },
-        grace,
+        Timeouts {
+            shutdown_grace: grace,
+            header_read,
+        },
     ));
     (addr, tx, task)
 }
 
 #[tokio::test]
 async fn a_half_sent_request_does_not_hold_the_server_open_after_the_grace_period() {
-    let (addr, stop, task) = serve(Duration::from_millis(100)).await;
+    let (addr, stop, task) = serve(Duration::from_millis(100), HANG_GUARD).await;
     let mut stalled = TcpStream::connect(addr).await.expect("connect");
     stalled
         .write_all(b"GET /__admin/health HTTP/1.1\r\nHost: x\r\n")
@@ -59,12 +63,15 @@ async fn a_half_sent_request_does_not_hold_the_server_open_after_the_grace_perio
         .expect("the server ended within the guard")
         .expect("task");
     assert!(result.is_ok(), "{result:?}");
-    drop(stalled);
+    // Nothing of the server outlives it: the stalled connection has been closed.
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(HANG_GUARD, stalled.read_to_end(&mut rest)).await;
+    assert!(closed.expect("closed within the guard").is_ok());
 }
 
 #[tokio::test]
 async fn a_request_in_flight_at_shutdown_gets_its_answer() {
-    let (addr, stop, task) = serve(Duration::from_secs(30)).await;
+    let (addr, stop, task) = serve(Duration::from_secs(30), HANG_GUARD).await;
     let mut client = TcpStream::connect(addr).await.expect("connect");
     let body = br#"{"source_id": "u-1"}"#;
     let head = format!(
@@ -84,6 +91,21 @@ async fn a_request_in_flight_at_shutdown_gets_its_answer() {
     let mut answer = String::new();
     client.read_to_string(&mut answer).await.expect("answer");
     assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let ended = tokio::time::timeout(HANG_GUARD, task).await;
+    assert!(ended.expect("ended").expect("task").is_ok());
+}
+
+#[tokio::test]
+async fn a_client_that_sends_nothing_is_disconnected_after_the_header_timeout() {
+    // Regression: hyper times out a request head only after its first byte; a silent client
+    // kept its connection (and the server's shutdown) open for ever.
+    let (addr, stop, task) = serve(HANG_GUARD, Duration::from_millis(100)).await;
+    let mut silent = TcpStream::connect(addr).await.expect("connect");
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(HANG_GUARD, silent.read_to_end(&mut rest)).await;
+    assert!(closed.expect("closed within the guard").is_ok());
+    assert!(rest.is_empty());
+    stop.send(()).expect("server still running");
     let ended = tokio::time::timeout(HANG_GUARD, task).await;
     assert!(ended.expect("ended").expect("task").is_ok());
 }
