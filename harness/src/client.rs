@@ -1,5 +1,9 @@
 //! A typed HTTP client for the Rehook API (Basic auth) and the fake's admin API (`/__admin`).
 //!
+//! Rehook API calls go under the whole base URL, path included (`https://host/api/customers`);
+//! admin calls go under its origin (`https://host/__admin/customers`), because the fake serves
+//! the Rehook API both at `/` and under `/api` but the admin API only at `/__admin`.
+//!
 //! Rehook API calls return an [`Answer`] whatever the status, because the harness judges
 //! statuses itself: a `409` is a result to record, not a failure of the client. Only transport
 //! problems (no connection, a timeout, a body that is not JSON) are [`ClientError`]s. Admin
@@ -197,6 +201,8 @@ pub struct DropEntry {
 pub struct Client {
     http: reqwest::Client,
     base_url: Url,
+    /// The base URL's origin (`scheme://host[:port]`), under which the admin API lives.
+    origin: Url,
     authorization: HeaderValue,
     api_key: String,
     admin_token: Option<String>,
@@ -205,6 +211,11 @@ pub struct Client {
 impl Client {
     /// A client for the server at `base_url` (e.g. `http://127.0.0.1:8080`, or a base with a
     /// path such as `https://host/api`) using the application `api_key` / `api_secret`.
+    ///
+    /// Rehook API calls keep the whole base: with `https://host/api`, `POST /customers` is
+    /// `https://host/api/customers`. Admin calls use the base's origin only: the drop log is
+    /// `https://host/__admin/drops`, not `https://host/api/__admin/drops`, as the fake serves
+    /// the admin API at `/__admin` whatever prefix its Rehook API is reached under.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -241,6 +252,8 @@ impl Client {
         // Keep the base path without a trailing slash, so that joining segments is uniform.
         let trimmed = url.path().trim_end_matches('/').to_owned();
         url.set_path(&trimmed);
+        let mut origin = url.clone();
+        origin.set_path("");
 
         let credentials =
             base64::engine::general_purpose::STANDARD.encode(format!("{api_key}:{api_secret}"));
@@ -261,6 +274,7 @@ impl Client {
         Ok(Self {
             http,
             base_url: url,
+            origin,
             authorization,
             api_key: api_key.to_owned(),
             admin_token: None,
@@ -325,7 +339,7 @@ impl Client {
         segments: &[&str],
         body: Option<&Value>,
     ) -> Result<Answer, ClientError> {
-        let url = self.url(segments, None);
+        let url = self.url(segments);
         let request = self
             .http
             .request(method.clone(), url.clone())
@@ -368,11 +382,10 @@ impl Client {
         })
     }
 
-    /// An admin call under `/__admin`, for this client's application (`?app=<api key>`).
+    /// An admin call under the origin's `/__admin` (whatever the base URL's path), for this
+    /// client's application (`?app=<api key>`).
     async fn admin(&self, method: Method, segments: &[&str]) -> Result<(Url, Answer), ClientError> {
-        let mut path = vec!["__admin"];
-        path.extend_from_slice(segments);
-        let url = self.url(&path, Some(("app", &self.api_key)));
+        let url = self.admin_url(segments);
         let mut request = self.http.request(method.clone(), url.clone());
         if let Some(token) = &self.admin_token {
             request = request.bearer_auth(token);
@@ -391,14 +404,16 @@ impl Client {
         Ok((url, answer))
     }
 
-    fn url(&self, segments: &[&str], query: Option<(&str, &str)>) -> Url {
-        let mut url = self.base_url.clone();
-        if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty().extend(segments);
-        }
-        if let Some((key, value)) = query {
-            url.query_pairs_mut().append_pair(key, value);
-        }
+    /// A Rehook API URL: the base URL, path included, then `segments`, each percent-encoded.
+    fn url(&self, segments: &[&str]) -> Url {
+        join(&self.base_url, segments)
+    }
+
+    /// An admin API URL: the origin, `/__admin`, `segments` (each percent-encoded) and
+    /// `?app=<api key>`.
+    fn admin_url(&self, segments: &[&str]) -> Url {
+        let mut url = join(&self.origin, ["__admin"].iter().chain(segments));
+        url.query_pairs_mut().append_pair("app", &self.api_key);
         url
     }
 
@@ -445,6 +460,15 @@ impl Client {
     }
 }
 
+/// `base` with `segments` appended to its path, each percent-encoded as one segment.
+fn join<S: AsRef<str>>(base: &Url, segments: impl IntoIterator<Item = S>) -> Url {
+    let mut url = base.clone();
+    if let Ok(mut path) = url.path_segments_mut() {
+        path.pop_if_empty().extend(segments);
+    }
+    url
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -471,14 +495,27 @@ mod tests {
     }
 
     #[test]
-    fn path_segments_are_percent_encoded_and_keep_the_base_path() {
-        let client = Client::new("https://example.test/api", "k", "s").expect("valid");
-        let url = client.url(&["customers", "a/b c"], None);
+    fn rehook_urls_keep_the_base_path_and_admin_urls_use_the_origin() {
+        let client = Client::new("https://example.test/api", "k&1", "s").expect("valid");
+        let url = client.url(&["customers", "a/b c"]);
         assert_eq!(url.as_str(), "https://example.test/api/customers/a%2Fb%20c");
-        let url = client.url(&["__admin", "drops"], Some(("app", "k&1")));
         assert_eq!(
-            url.as_str(),
-            "https://example.test/api/__admin/drops?app=k%261"
+            client.admin_url(&["drops"]).as_str(),
+            "https://example.test/__admin/drops?app=k%261"
+        );
+        let client = Client::new("http://127.0.0.1:8080/a/b/", "k", "s").expect("valid");
+        assert_eq!(
+            client.url(&["events", "invoke"]).as_str(),
+            "http://127.0.0.1:8080/a/b/events/invoke"
+        );
+        assert_eq!(
+            client.admin_url(&["customers"]).as_str(),
+            "http://127.0.0.1:8080/__admin/customers?app=k"
+        );
+        let client = Client::new("http://127.0.0.1:8080", "k", "s").expect("valid");
+        assert_eq!(
+            client.admin_url(&["reset"]).as_str(),
+            "http://127.0.0.1:8080/__admin/reset?app=k"
         );
     }
 

@@ -3,8 +3,13 @@
 //! Exit codes: 0 every message got an answer, 1 some call got a 5xx or no answer,
 //! 2 the input or the arguments are unusable, or the server at `--base-url` refuses the
 //! credentials or does not answer as a Rehook API.
+//!
+//! A reader that stops reading (`rehook-harness replay ... | head -1`) does not change the exit
+//! code: the rest of the output is dropped quietly, the replay runs to its end and exits with
+//! what it earned. Any other failure to write stdout is said once on stderr and exits 1.
 
-use std::io::IsTerminal as _;
+use std::fmt;
+use std::io::{self, IsTerminal as _, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -85,9 +90,61 @@ async fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(Unusable(error)) => {
-            eprintln!("rehook-harness: error: {}", error_text(error.as_ref()));
+            say(format_args!(
+                "rehook-harness: error: {}",
+                error_text(error.as_ref())
+            ));
             ExitCode::from(2)
         }
+    }
+}
+
+/// Writes one line on stderr. A stderr nobody reads (`2>&1 | head -1`) is ignored: there is
+/// nowhere left to say anything, and it must not turn the exit code into a panic's.
+fn say(line: fmt::Arguments<'_>) {
+    let _ = writeln!(io::stderr().lock(), "{line}");
+}
+
+/// Where the run's lines and report go: stdout, until writing it fails.
+#[derive(Debug, Default)]
+struct Output {
+    /// Why writing stopped; `None` while stdout takes what is written.
+    stopped: Option<Stopped>,
+}
+
+/// Why [`Output`] stopped writing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stopped {
+    /// The reader went away (a broken pipe): the output ends quietly.
+    ReaderGone,
+    /// Any other write error, already said on stderr: the run exits 1.
+    Failed,
+}
+
+impl Output {
+    /// Writes through a locked stdout with `write`, flushed, unless writing already stopped.
+    /// A broken pipe stops the output quietly; another error is said on stderr and stops it.
+    fn write(&mut self, write: impl FnOnce(&mut io::StdoutLock<'static>) -> io::Result<()>) {
+        if self.stopped.is_some() {
+            return;
+        }
+        let mut stdout = io::stdout().lock();
+        let Err(error) = write(&mut stdout).and_then(|()| stdout.flush()) else {
+            return;
+        };
+        self.stopped = Some(if error.kind() == io::ErrorKind::BrokenPipe {
+            Stopped::ReaderGone
+        } else {
+            say(format_args!(
+                "rehook-harness: cannot write to stdout: {error}"
+            ));
+            Stopped::Failed
+        });
+    }
+
+    /// Whether some output was lost to an error other than the reader going away.
+    fn failed(&self) -> bool {
+        self.stopped == Some(Stopped::Failed)
     }
 }
 
@@ -121,17 +178,18 @@ async fn run_replay(args: ReplayArgs) -> Result<ExitCode, Unusable> {
     } else {
         client.base_url().to_owned()
     };
-    eprintln!(
+    say(format_args!(
         "replaying {} from {} against {target}",
         counted(messages.len(), "message"),
         counted(args.files.len(), "file")
-    );
+    ));
 
+    let mut out = Output::default();
     let bar = progress_bar(messages.len() as u64);
     let json = args.json;
     let report = replay::replay(&client, &messages, |delivery| {
         if !json {
-            bar.suspend(|| println!("{delivery}"));
+            bar.suspend(|| out.write(|w| writeln!(w, "{delivery}")));
         }
         bar.inc(1);
     })
@@ -140,16 +198,19 @@ async fn run_replay(args: ReplayArgs) -> Result<ExitCode, Unusable> {
 
     if json {
         match serde_json::to_string_pretty(&report) {
-            Ok(text) => println!("{text}"),
+            Ok(text) => out.write(|w| writeln!(w, "{text}")),
             Err(e) => {
-                eprintln!("rehook-harness: cannot write the report: {e}");
+                say(format_args!("rehook-harness: cannot write the report: {e}"));
                 return Ok(ExitCode::from(1));
             }
         }
     } else {
-        print!("\n{}", report.summary);
+        out.write(|w| {
+            writeln!(w)?;
+            write!(w, "{}", report.summary)
+        });
     }
-    Ok(if report.all_answered() {
+    Ok(if report.all_answered() && !out.failed() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -70,7 +70,7 @@ pub struct Delivery {
     pub line: usize,
     /// Its 1-based position in its batch or array, if it was in one.
     pub item: Option<usize>,
-    /// Its `messageId` as text.
+    /// Its `messageId` as text, read as ingestion reads it ([`segment::id_text`]).
     pub message_id: Option<String>,
     /// Its `type`, when that is a string (even an unknown one).
     #[serde(rename = "type")]
@@ -308,10 +308,10 @@ impl<'c> Replayer<'c> {
             file: message.location.file.clone(),
             line: message.location.line,
             item: message.location.item,
-            message_id: id_text(value.get("messageId")),
+            message_id: segment::id_text(value.get("messageId")),
             message_type: value.get("type").and_then(Value::as_str).map(str::to_owned),
-            user_id: id_text(value.get("userId")),
-            anonymous_id: id_text(value.get("anonymousId")),
+            user_id: segment::id_text(value.get("userId")),
+            anonymous_id: segment::id_text(value.get("anonymousId")),
             action: None,
             outcome: Outcome::Dropped,
             status: None,
@@ -406,15 +406,6 @@ fn read_answer(delivery: &mut Delivery, answer: Result<Answer, ClientError>) {
                 None => format!("unexpected status {status}"),
             });
         }
-    }
-}
-
-/// An id as ingestion reads it: a non-empty string, or a number written as JavaScript would.
-fn id_text(value: Option<&Value>) -> Option<String> {
-    match value? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(segment::js_number_string(n)),
-        _ => None,
     }
 }
 

@@ -414,3 +414,131 @@ async fn help_describes_replay_only() {
          -V, --version  Print version\n"
     );
 }
+
+/// Runs the harness with stdout piped and its read end closed after `keep` lines (0: at once,
+/// before the harness writes anything); returns the exit code, the lines read and stderr.
+async fn run_with_stdout_closed_after(
+    list: &[&str],
+    keep: usize,
+) -> (Option<i32>, Vec<String>, String) {
+    use std::io::BufRead as _;
+    use std::process::{Command, Stdio};
+
+    let list = args(list);
+    tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rehook-harness"))
+            .args(&list)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run rehook-harness");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = Vec::new();
+        let mut reader = std::io::BufReader::new(stdout);
+        for _ in 0..keep {
+            let mut line = String::new();
+            reader.read_line(&mut line).expect("read a line");
+            lines.push(line);
+        }
+        // Closes the read end: the harness's next write meets a broken pipe.
+        drop(reader);
+        let output = child.wait_with_output().expect("wait for rehook-harness");
+        (
+            output.status.code(),
+            lines,
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    })
+    .await
+    .expect("the blocking task finished")
+}
+
+/// stderr of a replay against the in-process fake that wrote nothing else: the one line.
+fn assert_only_the_replaying_line(stderr: &str, messages: &str) {
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("replaying {messages} from 1 file against http://"))
+            && stderr.ends_with(" (in-process fake)\n"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stdout_closed_at_once_ends_the_output_quietly_and_exits_0() {
+    for json in [false, true] {
+        let example = path_arg(&example_file());
+        let list: &[&str] = if json {
+            &["replay", "--json", &example]
+        } else {
+            &["replay", &example]
+        };
+        let (code, _, stderr) = run_with_stdout_closed_after(list, 0).await;
+        assert_eq!(code, Some(0), "--json {json}: {stderr}");
+        assert_only_the_replaying_line(&stderr, "16 messages");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stdout_closed_after_the_first_line_exits_0_once_every_message_is_replayed() {
+    // More output than a pipe holds (64 KiB), so the harness meets the closed pipe mid-run.
+    let dir = TempDir::new("cli-head");
+    let lines: Vec<String> = (1..=3000)
+        .map(|i| format!(r#"{{"type":"page","messageId":"p-{i}","userId":"u-1"}}"#))
+        .collect();
+    let file = dir.file("pages.ndjson", lines.join("\n"));
+    let (code, read, stderr) = run_with_stdout_closed_after(&["replay", &path_arg(&file)], 1).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        read,
+        ["   1  p-1        page      u-1           -              filtered   -\n"]
+    );
+    assert_only_the_replaying_line(&stderr, "3000 messages");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stdout_closed_at_once_still_exits_1_when_calls_got_no_answer() {
+    let server = FixedAnswerServer::start(
+        "500 Internal Server Error",
+        r#"{"code":"INTERNAL","message":"boom","details":null,"request_id":"req_standin"}"#,
+    )
+    .await;
+    let url = server.base_url();
+    let example = path_arg(&example_file());
+    let (code, _, stderr) =
+        run_with_stdout_closed_after(&["replay", "--base-url", &url, &example], 0).await;
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(
+        stderr,
+        format!("replaying 16 messages from 1 file against {url}\n")
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stdout_that_cannot_be_written_is_said_once_on_stderr_and_exits_1() {
+    let example = path_arg(&example_file());
+    let output = tokio::task::spawn_blocking(move || {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("open /dev/full");
+        std::process::Command::new(env!("CARGO_BIN_EXE_rehook-harness"))
+            .args(["replay", &example])
+            .stdout(full)
+            .output()
+            .expect("run rehook-harness")
+    })
+    .await
+    .expect("the blocking task finished");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let no_space = std::io::Error::from_raw_os_error(28);
+    let err = stderr(&output);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(lines[0].starts_with("replaying 16 messages from 1 file against http://"));
+    assert_eq!(
+        lines[1],
+        format!("rehook-harness: cannot write to stdout: {no_space}")
+    );
+}

@@ -2,6 +2,7 @@
 //! tiny stand-in servers, reading every input format, and the command line's exit codes.
 
 mod cli;
+mod client;
 mod corpus;
 mod input_formats;
 mod replay_answers;

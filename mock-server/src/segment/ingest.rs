@@ -113,25 +113,19 @@ pub trait SeenMessageIds {
     fn insert_if_new(&mut self, message_id: &str) -> bool;
 }
 
-impl SeenMessageIds for HashSet<String> {
-    fn insert_if_new(&mut self, message_id: &str) -> bool {
-        if self.contains(message_id) {
-            false
-        } else {
-            self.insert(message_id.to_owned())
+/// The same check-and-mark for each set of owned ids: look first, so an id already seen is
+/// not copied.
+macro_rules! seen_message_id_sets {
+    ($($set:ty),+) => {$(
+        impl SeenMessageIds for $set {
+            fn insert_if_new(&mut self, message_id: &str) -> bool {
+                !self.contains(message_id) && self.insert(message_id.to_owned())
+            }
         }
-    }
+    )+};
 }
 
-impl SeenMessageIds for BTreeSet<String> {
-    fn insert_if_new(&mut self, message_id: &str) -> bool {
-        if self.contains(message_id) {
-            false
-        } else {
-            self.insert(message_id.to_owned())
-        }
-    }
-}
+seen_message_id_sets!(HashSet<String>, BTreeSet<String>);
 
 /// Any check-and-mark function, e.g. over a concurrent set:
 /// `ingest(&message, &mut |id: &str| set.insert(id.to_owned()))`.
@@ -260,9 +254,26 @@ where
     })
 }
 
-/// A value usable as an id or a name: a non-empty string as is, a number as JavaScript's
-/// `String(number)` writes it; anything else is absent.
-fn id_text(value: Option<&Value>) -> Option<String> {
+/// A value usable as an id or a name, as ingestion reads `userId`, `anonymousId`, `messageId`
+/// and a track's `event`: a non-empty string as is, a number as JavaScript's `String(number)`
+/// writes it ([`js_number_string`]); anything else (absent, `null`, `""`, a boolean, an
+/// object, an array) is `None`.
+///
+/// Callers that show a message's ids (the harness's delivery log) use it so that they show
+/// exactly the text ingestion and the mapping work with.
+///
+/// ```
+/// use rehook_mock::segment::id_text;
+/// use serde_json::json;
+///
+/// assert_eq!(id_text(Some(&json!("u-1"))), Some("u-1".to_owned()));
+/// assert_eq!(id_text(Some(&json!(4021.0))), Some("4021".to_owned()));
+/// assert_eq!(id_text(Some(&json!(1e21))), Some("1e+21".to_owned()));
+/// assert_eq!(id_text(Some(&json!(""))), None);
+/// assert_eq!(id_text(Some(&json!(true))), None);
+/// assert_eq!(id_text(None), None);
+/// ```
+pub fn id_text(value: Option<&Value>) -> Option<String> {
     match value? {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(n) => Some(js_number_string(n)),
@@ -377,6 +388,26 @@ mod tests {
             ingest(&other_type, &mut seen),
             Err(IngestDrop::DuplicateMessageId)
         );
+    }
+
+    /// Check-and-mark over `seen`: the first copy passes, the second is a duplicate, and the
+    /// id is kept once.
+    fn marks_once<S: SeenMessageIds>(seen: &mut S) -> [bool; 3] {
+        [
+            seen.insert_if_new("m-1"),
+            seen.insert_if_new("m-1"),
+            seen.insert_if_new("m-2"),
+        ]
+    }
+
+    #[test]
+    fn hash_and_btree_sets_check_and_mark_alike() {
+        let mut hash = HashSet::new();
+        let mut btree = BTreeSet::new();
+        assert_eq!(marks_once(&mut hash), [true, false, true]);
+        assert_eq!(marks_once(&mut btree), [true, false, true]);
+        assert_eq!(hash, HashSet::from(["m-1".to_owned(), "m-2".to_owned()]));
+        assert_eq!(btree, BTreeSet::from(["m-1".to_owned(), "m-2".to_owned()]));
     }
 
     #[test]

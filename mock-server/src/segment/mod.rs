@@ -10,12 +10,13 @@
 //! - [`map_default`] applies the Rehook destination's default, published mappings to an accepted
 //!   message: a [`RehookCall`] to run, `filtered`, or a mapping drop.
 //! - [`js_number_string`] turns JSON numbers into text the way JavaScript's `String(number)`
-//!   does, because that is what Segment's validation does to numeric ids and names.
+//!   does, because that is what Segment's validation does to numeric ids and names;
+//!   [`id_text`] reads an id or a name as ingestion does (non-empty strings and numbers).
 
 mod ingest;
 mod mapping;
 
-pub use ingest::{Accepted, IngestDrop, MessageType, SeenMessageIds, ingest};
+pub use ingest::{Accepted, IngestDrop, MessageType, SeenMessageIds, id_text, ingest};
 pub use mapping::{Action, Mapped, MappingDrop, RehookCall, map_default};
 
 /// A JSON number as JavaScript's `String(number)` writes it.
@@ -113,6 +114,28 @@ mod tests {
     fn js(text: &str) -> String {
         let n: Number = serde_json::from_str(text).expect("a JSON number");
         js_number_string(&n)
+    }
+
+    #[test]
+    fn id_text_is_public_and_reads_ids_as_ingestion_does() {
+        use serde_json::json;
+
+        let read = |value: serde_json::Value| crate::segment::id_text(Some(&value));
+        assert_eq!(read(json!("u-1")), Some("u-1".to_owned()));
+        assert_eq!(read(json!(" ")), Some(" ".to_owned()));
+        assert_eq!(read(json!(4021.0)), Some("4021".to_owned()));
+        assert_eq!(read(json!(-0.0)), Some("0".to_owned()));
+        assert_eq!(read(json!(1e21)), Some("1e+21".to_owned()));
+        for absent in [
+            json!(""),
+            json!(null),
+            json!(true),
+            json!({"id": 1}),
+            json!(["u"]),
+        ] {
+            assert_eq!(read(absent.clone()), None, "{absent}");
+        }
+        assert_eq!(crate::segment::id_text(None), None);
     }
 
     #[test]
