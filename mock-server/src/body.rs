@@ -141,7 +141,7 @@ impl RawBody {
         }
         let blank = |bytes: &[u8]| {
             let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-            bytes.iter().all(u8::is_ascii_whitespace)
+            bytes.iter().all(is_json_whitespace)
         };
         let decoded = self.decoded(rules)?;
         if blank(&decoded) {
@@ -188,11 +188,6 @@ impl RawBody {
             return Err(too_large(rules, raw.len()));
         }
         Ok(std::borrow::Cow::Borrowed(raw))
-    }
-
-    /// The request headers that came with the body.
-    pub fn headers(&self) -> &HeaderMap {
-        &self.headers
     }
 }
 
@@ -288,10 +283,15 @@ fn gunzip(raw: &[u8], rules: BodyRules) -> Result<Vec<u8>, ApiError> {
     Ok(out)
 }
 
+/// The four bytes JSON counts as white space (a form feed is not one of them).
+fn is_json_whitespace(byte: &u8) -> bool {
+    matches!(byte, b' ' | b'\t' | b'\n' | b'\r')
+}
+
 /// Parse bytes as JSON: BOM skipped, blank body refused as `INVALID_BODY`.
 pub fn parse_json(bytes: &[u8], max_depth: usize) -> Result<Value, ApiError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+    if bytes.iter().all(is_json_whitespace) {
         return Err(ApiError::new(
             ErrorCode::InvalidBody,
             "the request body is empty; send a JSON object",
@@ -409,6 +409,7 @@ mod tests {
         for (bytes, expected) in [
             (&b""[..], ErrorCode::InvalidBody),
             (b"  \n", ErrorCode::InvalidBody),
+            (b" \x0c ", ErrorCode::InvalidJson),
             (b"null", ErrorCode::InvalidBody),
             (b"[]", ErrorCode::InvalidBody),
             (b"\"x\"", ErrorCode::InvalidBody),

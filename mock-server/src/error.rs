@@ -62,14 +62,6 @@ pub enum ErrorCode {
     InvalidState,
     /// A query parameter that cannot be read.
     InvalidQuery,
-    /// A front-door request without a write key.
-    WriteKeyRequired,
-    /// A front-door message over 32 KiB.
-    MessageTooLarge,
-    /// A front-door request over 500 KiB.
-    RequestTooLarge,
-    /// A front-door batch over 2,500 messages.
-    TooManyMessages,
     /// A request that could not be understood at the HTTP level.
     BadRequest,
     /// A request body that did not arrive in time.
@@ -98,8 +90,7 @@ impl ErrorCode {
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
             InvalidJson | InvalidBody | SourceIdRequired | InvalidSourceId | InvalidMetadata
             | InvalidReferralCode | EventNameRequired | InvalidEventName | InvalidConfig
-            | InvalidState | InvalidQuery | WriteKeyRequired | MessageTooLarge
-            | RequestTooLarge | TooManyMessages | BadRequest => StatusCode::BAD_REQUEST,
+            | InvalidState | InvalidQuery | BadRequest => StatusCode::BAD_REQUEST,
         }
     }
 
@@ -131,10 +122,6 @@ impl ErrorCode {
             InvalidConfig => "INVALID_CONFIG",
             InvalidState => "INVALID_STATE",
             InvalidQuery => "INVALID_QUERY",
-            WriteKeyRequired => "WRITE_KEY_REQUIRED",
-            MessageTooLarge => "MESSAGE_TOO_LARGE",
-            RequestTooLarge => "REQUEST_TOO_LARGE",
-            TooManyMessages => "TOO_MANY_MESSAGES",
             BadRequest => "BAD_REQUEST",
             RequestTimeout => "REQUEST_TIMEOUT",
             Internal => "INTERNAL",

@@ -6,34 +6,30 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
-use super::{AdminAccess, AdminQuery};
+use super::Admin;
 use crate::body::{BodyRules, RawBody};
 use crate::config::ConfigDoc;
 use crate::error::{ApiError, ErrorCode};
-use crate::extract::{PathParam, QueryParams};
+use crate::extract::PathParam;
 use crate::store::{Customer, DropEntry, Event, JournalEntry, StateDoc, Store};
 
-type Query = QueryParams<AdminQuery>;
-
-/// `GET /__admin/health`.
-pub(crate) async fn admin_health(_: AdminAccess) -> Json<Value> {
+/// `GET /__admin/health` (server-wide: a valid `?app=` is accepted and ignored).
+pub(crate) async fn admin_health(_: Admin) -> Json<Value> {
     Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
 }
 
 /// `GET /__admin/customers`: all customers, sorted by source_id.
 pub(crate) async fn admin_customers(
-    _: AdminAccess,
+    Admin(q): Admin,
     State(store): State<Arc<Store>>,
-    QueryParams(q): Query,
 ) -> Result<Json<Vec<Customer>>, ApiError> {
     store.customers(q.app.as_deref()).map(Json)
 }
 
 /// `GET /__admin/customers/{source_id}`.
 pub(crate) async fn admin_customer(
-    _: AdminAccess,
+    Admin(q): Admin,
     State(store): State<Arc<Store>>,
-    QueryParams(q): Query,
     source_id: PathParam,
 ) -> Result<Json<Customer>, ApiError> {
     store
@@ -53,9 +49,8 @@ pub(crate) async fn admin_customer(
 
 /// `GET /__admin/events[?source_id=]`: events in arrival order.
 pub(crate) async fn admin_events(
-    _: AdminAccess,
+    Admin(q): Admin,
     State(store): State<Arc<Store>>,
-    QueryParams(q): Query,
 ) -> Result<Json<Vec<Event>>, ApiError> {
     store
         .with_app(q.app.as_deref(), |app| app.events(q.source_id.as_deref()))
@@ -64,18 +59,16 @@ pub(crate) async fn admin_events(
 
 /// `GET /__admin/drops`: the drop log in arrival order.
 pub(crate) async fn admin_drops(
-    _: AdminAccess,
+    Admin(q): Admin,
     State(store): State<Arc<Store>>,
-    QueryParams(q): Query,
 ) -> Result<Json<Vec<DropEntry>>, ApiError> {
     store.drops(q.app.as_deref()).map(Json)
 }
 
 /// `GET /__admin/deliveries`: the front-door delivery log in arrival order.
 pub(crate) async fn admin_deliveries(
-    _: AdminAccess,
+    Admin(q): Admin,
     State(store): State<Arc<Store>>,
-    QueryParams(q): Query,
 ) -> Result<Json<Vec<Value>>, ApiError> {
     store
         .with_app(q.app.as_deref(), |app| app.deliveries())
@@ -84,19 +77,17 @@ pub(crate) async fn admin_deliveries(
 
 /// `GET /__admin/requests[?app=]`: the journal, newest last; `?app=` keeps one application's.
 pub(crate) async fn admin_requests(
-    _: AdminAccess,
+    Admin(q): Admin,
     State(store): State<Arc<Store>>,
-    QueryParams(q): Query,
 ) -> Result<Json<Vec<JournalEntry>>, ApiError> {
-    if let Some(app) = q.app.as_deref() {
-        store.with_app(Some(app), |_| ())?;
-    }
+    // `Admin` has checked that a named application exists.
     Ok(Json(store.journal().entries(q.app.as_deref())))
 }
 
-/// `GET /__admin/unknown-sources`: front-door messages for write keys no application owns.
+/// `GET /__admin/unknown-sources`: front-door messages for write keys no application owns
+/// (server-wide: a valid `?app=` is accepted and ignored).
 pub(crate) async fn admin_unknown_sources(
-    _: AdminAccess,
+    _: Admin,
     State(store): State<Arc<Store>>,
 ) -> Json<Vec<Value>> {
     Json(store.unknown_sources())
@@ -104,9 +95,8 @@ pub(crate) async fn admin_unknown_sources(
 
 /// `POST /__admin/reset[?all=true]`: empty one application, or all of them.
 pub(crate) async fn admin_reset(
-    _: AdminAccess,
+    Admin(q): Admin,
     State(store): State<Arc<Store>>,
-    QueryParams(q): Query,
     body: RawBody,
 ) -> Result<Json<Value>, ApiError> {
     body.check_ignored(BodyRules::API)?;
@@ -114,18 +104,19 @@ pub(crate) async fn admin_reset(
     Ok(Json(json!({ "status": "ok" })))
 }
 
-/// `GET /__admin/config[?secrets=true]`.
+/// `GET /__admin/config[?secrets=true]` (server-wide: a valid `?app=` is accepted and
+/// ignored).
 pub(crate) async fn admin_config_get(
-    _: AdminAccess,
+    Admin(q): Admin,
     State(store): State<Arc<Store>>,
-    QueryParams(q): Query,
 ) -> Json<Value> {
     Json(store.config_doc(q.secrets))
 }
 
-/// `PUT /__admin/config`: replace the applications and their settings.
+/// `PUT /__admin/config`: replace the applications and their settings (server-wide: a valid
+/// `?app=` is accepted and ignored).
 pub(crate) async fn admin_config_put(
-    _: AdminAccess,
+    _: Admin,
     State(store): State<Arc<Store>>,
     body: RawBody,
 ) -> Result<Json<Value>, ApiError> {
@@ -140,18 +131,19 @@ pub(crate) async fn admin_config_put(
     Ok(Json(store.config_doc(false)))
 }
 
-/// `GET /__admin/state[?secrets=true]`: config and data as one document.
+/// `GET /__admin/state[?secrets=true]`: config and data as one document (server-wide: a valid
+/// `?app=` is accepted and ignored).
 pub(crate) async fn admin_state_get(
-    _: AdminAccess,
+    Admin(q): Admin,
     State(store): State<Arc<Store>>,
-    QueryParams(q): Query,
 ) -> Json<StateDoc> {
     Json(store.export(q.secrets))
 }
 
-/// `PUT /__admin/state`: replace the whole state at once.
+/// `PUT /__admin/state`: replace the whole state at once (server-wide: a valid `?app=` is
+/// accepted and ignored).
 pub(crate) async fn admin_state_put(
-    _: AdminAccess,
+    _: Admin,
     State(store): State<Arc<Store>>,
     body: RawBody,
 ) -> Result<Json<Value>, ApiError> {

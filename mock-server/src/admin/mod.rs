@@ -1,6 +1,11 @@
 //! The `/__admin` control plane (contract section 4): inspect, reset, configure, export and
 //! import. No Basic auth; with an admin token, `Authorization: Bearer <token>` is required.
 //! `?app=KEY` selects an application, the default one without it.
+//!
+//! Every handler takes [`Admin`], which checks the token and then reads the query strictly:
+//! an unknown parameter is `400 INVALID_QUERY` and an `?app=` that names no application is
+//! `404 APP_NOT_FOUND` on every route, also on those (health, config, state, unknown-sources)
+//! that are server-wide and otherwise ignore it.
 
 mod handlers;
 
@@ -15,6 +20,7 @@ use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 use crate::error::{ApiError, ErrorCode};
+use crate::extract::QueryParams;
 use crate::store::Store;
 
 /// The admin routes, to be nested under `/__admin`.
@@ -56,9 +62,35 @@ pub(crate) struct AdminQuery {
     pub(crate) source_id: Option<String>,
 }
 
+/// An admin request that may go on: the token (when one is required) matched, the query
+/// holds only known parameters, and its `?app=`, when given, names a running application.
+///
+/// The application is checked here once for every route; the handlers that act on it select
+/// it again under the lock, so one removed in between is still a clean `404 APP_NOT_FOUND`.
+#[derive(Debug)]
+pub(crate) struct Admin(pub(crate) AdminQuery);
+
+impl FromRequestParts<Arc<Store>> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        store: &Arc<Store>,
+    ) -> Result<Self, Self::Rejection> {
+        // Order of checks: auth (401) before anything the request says.
+        AdminAccess::from_request_parts(parts, store).await?;
+        let QueryParams(query) =
+            QueryParams::<AdminQuery>::from_request_parts(parts, store).await?;
+        if let Some(app) = query.app.as_deref() {
+            store.with_app(Some(app), |_| ())?;
+        }
+        Ok(Admin(query))
+    }
+}
+
 /// Proof that the caller may use the admin API.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct AdminAccess;
+struct AdminAccess;
 
 impl FromRequestParts<Arc<Store>> for AdminAccess {
     type Rejection = ApiError;

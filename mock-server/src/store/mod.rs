@@ -38,13 +38,6 @@ impl Registry {
         self.apps.iter().find(|a| a.config.api_key == key)
     }
 
-    /// The application that owns this Segment write key.
-    pub fn by_write_key(&self, key: &str) -> Option<&App> {
-        self.apps
-            .iter()
-            .find(|a| a.config.write_keys.iter().any(|w| w == key))
-    }
-
     /// `?app=KEY` when given, else the default application.
     pub fn select(&self, key: Option<&str>) -> Result<&App, ApiError> {
         match key {
@@ -200,11 +193,6 @@ impl Store {
     /// Front-door messages whose write key no application owns.
     pub fn unknown_sources(&self) -> Vec<Value> {
         lock(&self.unknown_sources).clone()
-    }
-
-    /// Record a front-door message for an unknown write key.
-    pub fn log_unknown_source(&self, entry: Value) {
-        lock(&self.unknown_sources).push(entry);
     }
 
     /// Empty one application (or all); waits for writes in flight, which hold the lock shared.

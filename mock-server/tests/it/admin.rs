@@ -1300,3 +1300,316 @@ async fn request_ids_stay_unique_after_an_import_into_a_server_with_the_same_see
         .collect();
     assert_eq!(ids.len(), 6, "{drops:#}");
 }
+
+/// Every admin route with a request that succeeds as it is: `(method, path, body)`, paths
+/// without a query. The PUT bodies put back what is running (the config, the state).
+async fn every_admin_route(fake: &Fake) -> Vec<(Method, &'static str, Option<Value>)> {
+    let config = fake.admin_get("/__admin/config?secrets=true").await;
+    let state = fake.state().await;
+    vec![
+        (Method::GET, "/__admin/health", None),
+        (Method::GET, "/__admin/customers", None),
+        (Method::GET, "/__admin/customers/u", None),
+        (Method::GET, "/__admin/events", None),
+        (Method::GET, "/__admin/drops", None),
+        (Method::GET, "/__admin/deliveries", None),
+        (Method::GET, "/__admin/requests", None),
+        (Method::GET, "/__admin/unknown-sources", None),
+        (Method::GET, "/__admin/config", None),
+        (Method::GET, "/__admin/state", None),
+        (Method::PUT, "/__admin/config", Some(config)),
+        (Method::PUT, "/__admin/state", Some(state)),
+        // Last: it empties the application the others read.
+        (Method::POST, "/__admin/reset", None),
+    ]
+}
+
+/// Send one of [`every_admin_route`]'s requests with `query` appended.
+async fn admin_with_query(
+    fake: &Fake,
+    (method, path, body): &(Method, &'static str, Option<Value>),
+    query: &str,
+) -> crate::support::Reply {
+    let mut request = fake.request(method.clone(), &format!("{path}{query}"));
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    send(request).await
+}
+
+#[tokio::test]
+async fn every_admin_route_refuses_unknown_query_parameters_and_changes_nothing() {
+    // Regression: only the routes that read a query refused unknown parameters;
+    // `/__admin/health?bogus=1`, `/__admin/unknown-sources?ALL=true`, `PUT /__admin/config?bogus=1`
+    // and `PUT /__admin/state?x=1` answered 200.
+    let fake = Fake::with(two_apps()).await;
+    fake.customer(json!({"source_id": "u"})).await;
+    let before = fake.state().await;
+    let routes = every_admin_route(&fake).await;
+    for route in &routes {
+        for query in [
+            "?bogus=1",
+            "?x=1",
+            "?ALL=true",
+            "?App=key_a",
+            "?app=key_a&bogus=1",
+            "?bogus",
+        ] {
+            let reply = admin_with_query(&fake, route, query).await;
+            let error = reply.error(400, "INVALID_QUERY");
+            assert_eq!(
+                error["details"]["query"],
+                json!(query.trim_start_matches('?')),
+                "{} {}{query}",
+                route.0,
+                route.1
+            );
+        }
+        // A parameter that cannot be read is refused the same way.
+        admin_with_query(&fake, route, "?all=maybe")
+            .await
+            .error(400, "INVALID_QUERY");
+    }
+    assert_eq!(
+        fake.state().await,
+        before,
+        "a refused query changes nothing"
+    );
+    // The same requests without the bad parameter succeed: the query was the only fault.
+    for route in &routes {
+        let reply = admin_with_query(&fake, route, "").await;
+        assert_eq!(reply.status, 200, "{} {}: {reply:?}", route.0, route.1);
+    }
+}
+
+#[tokio::test]
+async fn every_admin_route_refuses_an_app_that_names_no_application() {
+    // Regression: health, unknown-sources, config and state ignored `?app=` altogether, so a
+    // typo in the key went unnoticed there.
+    let fake = Fake::with(two_apps()).await;
+    fake.customer(json!({"source_id": "u"})).await;
+    let before = fake.state().await;
+    let routes = every_admin_route(&fake).await;
+    for route in &routes {
+        for key in ["nope", "KEY_A", "key_a%20"] {
+            let reply = admin_with_query(&fake, route, &format!("?app={key}")).await;
+            let error = reply.error(404, "APP_NOT_FOUND");
+            assert!(
+                error["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains(key.trim_end_matches("%20")),
+                "{} {}: {error}",
+                route.0,
+                route.1
+            );
+        }
+    }
+    // A config PUT that would change a setting changes nothing when its `?app=` is unknown.
+    let change = json!({"applications": [{"api_key": "key_a", "drop_mode": "accept"}, {"api_key": "key_b"}]});
+    send(
+        fake.request(Method::PUT, "/__admin/config?app=nope")
+            .json(&change),
+    )
+    .await
+    .error(404, "APP_NOT_FOUND");
+    assert_eq!(fake.state().await, before, "a refused app changes nothing");
+}
+
+#[tokio::test]
+async fn server_wide_admin_routes_accept_a_known_app_and_ignore_it() {
+    let fake = Fake::with(two_apps()).await;
+    post_as(
+        &fake,
+        "key_b",
+        "secret_b",
+        "/customers",
+        json!({"source_id": "b-1"}),
+    )
+    .await
+    .ok(201);
+    for path in [
+        "/__admin/health",
+        "/__admin/unknown-sources",
+        "/__admin/config",
+        "/__admin/config?secrets=true",
+        "/__admin/state",
+        "/__admin/state?secrets=true",
+    ] {
+        let plain = fake.admin_get(path).await;
+        let separator = if path.contains('?') { '&' } else { '?' };
+        for key in ["key_a", "key_b"] {
+            assert_eq!(
+                fake.admin_get(&format!("{path}{separator}app={key}")).await,
+                plain,
+                "{path} with app={key}"
+            );
+        }
+    }
+    let state = fake.state().await;
+    let config = fake.admin_get("/__admin/config?secrets=true").await;
+    let shown = send(
+        fake.request(Method::PUT, "/__admin/config?app=key_b")
+            .json(&config),
+    )
+    .await
+    .ok(200)
+    .clone();
+    assert_eq!(shown, fake.admin_get("/__admin/config").await);
+    send(
+        fake.request(Method::PUT, "/__admin/state?app=key_b")
+            .json(&state),
+    )
+    .await
+    .ok(200);
+    assert_eq!(
+        fake.state().await,
+        state,
+        "the whole state was imported, not one application's"
+    );
+}
+
+#[tokio::test]
+async fn the_admin_token_is_checked_before_the_query() {
+    let fake = Fake::with(MockRehook::builder().admin_token("t0ken")).await;
+    for path in [
+        "/__admin/health?bogus=1",
+        "/__admin/health?app=nope",
+        "/__admin/unknown-sources?ALL=true",
+        "/__admin/customers?app=nope",
+    ] {
+        fake.admin(Method::GET, path)
+            .await
+            .error(401, "UNAUTHORIZED");
+    }
+    let with_token = |path: &str| {
+        send(
+            fake.request(Method::GET, path)
+                .header("authorization", "Bearer t0ken"),
+        )
+    };
+    with_token("/__admin/health?bogus=1")
+        .await
+        .error(400, "INVALID_QUERY");
+    with_token("/__admin/health?app=nope")
+        .await
+        .error(404, "APP_NOT_FOUND");
+    with_token("/__admin/health?app=rk_test_key").await.ok(200);
+}
+
+#[tokio::test]
+async fn admin_401s_carry_a_bearer_challenge_and_the_scheme_name_is_matched_in_any_case() {
+    let fake = Fake::with(MockRehook::builder().admin_token("t0ken")).await;
+    for authorization in [
+        None,
+        Some("Bearer wrong"),
+        Some("Basic dDBrZW46"),
+        Some("Bearert0ken"),
+    ] {
+        let mut request = fake.request(Method::GET, "/__admin/customers");
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        let reply = send(request).await;
+        reply.error(401, "UNAUTHORIZED");
+        assert_eq!(
+            reply.header("www-authenticate"),
+            Some("Bearer realm=\"rehook-admin\""),
+            "{authorization:?}"
+        );
+        assert_eq!(
+            reply.headers.get_all("www-authenticate").iter().count(),
+            1,
+            "one challenge"
+        );
+    }
+    let head = send(fake.request(Method::HEAD, "/__admin/health")).await;
+    assert_eq!(head.status, 401);
+    assert_eq!(
+        head.header("www-authenticate"),
+        Some("Bearer realm=\"rehook-admin\"")
+    );
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let reply = send(
+            fake.request(Method::GET, "/__admin/health")
+                .header("authorization", format!("{scheme} t0ken")),
+        )
+        .await;
+        assert_eq!(
+            reply.ok(200),
+            &json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}),
+            "{scheme}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn unknown_sources_is_an_empty_json_array_and_answers_head() {
+    let fake = Fake::start().await;
+    fake.customer(json!({"source_id": "u"})).await;
+    for path in ["/__admin/unknown-sources", "/__admin/deliveries"] {
+        let get = fake.admin(Method::GET, path).await;
+        assert_eq!(get.ok(200), &json!([]), "{path}");
+        assert!(
+            get.header("content-type")
+                .is_some_and(|t| t.starts_with("application/json")),
+            "{path}: {get:?}"
+        );
+        let head = fake.admin(Method::HEAD, path).await;
+        assert_eq!(head.ok(200), &Value::Null, "HEAD {path} has no body");
+        assert_eq!(
+            head.header("content-type"),
+            get.header("content-type"),
+            "{path}"
+        );
+        assert_ne!(head.request_id(), get.request_id());
+        let unknown = fake.admin(Method::HEAD, &format!("{path}?app=nope")).await;
+        assert_eq!(unknown.status, 404, "HEAD {path}?app=nope: {unknown:?}");
+        assert_eq!(unknown.body, Value::Null);
+    }
+}
+
+/// A gzip stream that decodes to `mib` MiB of spaces, built from one compressed MiB repeated
+/// (a sync-flushed deflate block sequence can be concatenated), so it stays small and cheap.
+fn gzip_of_spaces(mib: usize) -> Vec<u8> {
+    use std::io::Write;
+    let spaces = vec![b' '; 1 << 20];
+    let mut deflate = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    deflate.write_all(&spaces).expect("deflate into memory");
+    deflate
+        .flush()
+        .expect("a sync flush ends on a byte boundary");
+    let chunk = deflate.get_ref().clone();
+    let mut crc = flate2::Crc::new();
+    let mut gz = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    for _ in 0..mib {
+        gz.extend_from_slice(&chunk);
+        crc.update(&spaces);
+    }
+    // The final block: fixed Huffman, empty.
+    gz.extend_from_slice(&[0x03, 0x00]);
+    gz.extend_from_slice(&crc.sum().to_le_bytes());
+    gz.extend_from_slice(&((mib << 20) as u32).to_le_bytes());
+    gz
+}
+
+#[tokio::test]
+async fn state_imports_over_256_mib_decoded_are_413_and_change_nothing() {
+    let fake = populated(MockRehook::builder()).await;
+    let before = fake.state().await;
+    let bomb = gzip_of_spaces(257);
+    assert!(bomb.len() < 512 * 1024, "a small body: {}", bomb.len());
+    let reply = send(
+        fake.request(Method::PUT, "/__admin/state")
+            .header("content-type", "application/json")
+            .header("content-encoding", "gzip")
+            .body(bomb),
+    )
+    .await;
+    let error = reply.error(413, "PAYLOAD_TOO_LARGE");
+    assert!(
+        error["message"].as_str().unwrap().contains("268435456"),
+        "the message names the limit: {error}"
+    );
+    assert_eq!(fake.state().await, before);
+}

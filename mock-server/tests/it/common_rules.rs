@@ -102,7 +102,7 @@ async fn unknown_paths_are_json_404s_without_normalising_the_path() {
                 let reply = raw(fake.mock.addr(), &head, b"{}").await;
                 assert_eq!(reply.status, 404, "{method} {path}: {reply:?}");
                 assert_eq!(reply.body["code"], "NOT_FOUND", "{method} {path}");
-                let id = reply.header("x-request-id").expect("x-request-id");
+                let id = reply.request_id();
                 assert_error_shape(&reply.body, id);
                 assert!(
                     reply
@@ -178,6 +178,8 @@ async fn head_works_wherever_get_does() {
         "/__admin/customers/adv".to_owned(),
         "/__admin/events".to_owned(),
         "/__admin/drops".to_owned(),
+        "/__admin/deliveries".to_owned(),
+        "/__admin/unknown-sources".to_owned(),
         "/__admin/requests".to_owned(),
         "/__admin/config".to_owned(),
         "/__admin/state".to_owned(),
@@ -845,7 +847,7 @@ async fn odd_requests_never_get_a_5xx_or_a_redirect() {
                 (400..500).contains(&reply.status) || reply.status == 200,
                 "{method} {path}: {reply:?}"
             );
-            let id = reply.header("x-request-id").expect("x-request-id");
+            let id = reply.request_id();
             if reply.status >= 400 {
                 assert_error_shape(&reply.body, id);
             }

@@ -413,3 +413,127 @@ async fn mixed_writers_on_shared_ids_and_codes_keep_every_invariant() {
     .ok(200);
     assert_eq!(again.state().await, exported, "the export imports as it is");
 }
+
+/// Send `body` to an admin `path` with `method`; the reply.
+async fn admin_send(caller: &Caller, method: reqwest::Method, path: &str, body: &Value) -> Reply {
+    send(
+        caller
+            .http
+            .request(method, format!("{}{path}", caller.base))
+            .json(body),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn config_and_state_swaps_racing_api_writes_never_lose_the_application() {
+    // Regression: a request authenticated under one look at the applications and wrote under
+    // another, so a config or state swap in between answered `404 APP_NOT_FOUND` to a Rehook
+    // API call. Every answer must be one the API gives for a request on its own: the write
+    // (200/201), a refusal (409/422), or 401 while its application is configured away.
+    let fake = Fake::with(
+        MockRehook::builder()
+            .app(rehook_mock::AppConfig::new("key_a", "secret_a"))
+            .app(rehook_mock::AppConfig::new("key_c", "secret_c")),
+    )
+    .await;
+    let base = Caller::of(&fake);
+    let as_app = |key: &str| Caller {
+        auth: basic(key, &key.replace("key", "secret")),
+        ..base.clone()
+    };
+    for key in ["key_a", "key_c"] {
+        let reply = as_app(key)
+            .post(
+                "/customers",
+                &json!({"source_id": "adv", "referral_code": "ADV"}),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{reply:?}");
+    }
+    let app = |key: &str| json!({"api_key": key, "api_secret": key.replace("key", "secret")});
+    let configs = [
+        json!({"applications": [app("key_a"), app("key_c")]}),
+        json!({"applications": [app("key_a")]}),
+        json!({"applications": [app("key_c"), app("key_a")]}),
+        json!({"applications": [app("key_c")]}),
+    ];
+    let full = fake.state().await;
+    let mut without_c = full.clone();
+    without_c["config"] = configs[1].clone();
+    without_c["data"].as_object_mut().unwrap().remove("key_c");
+    let states = [full, without_c];
+
+    let done = Arc::new(AtomicBool::new(false));
+    let writers: Vec<_> = (0..6)
+        .map(|w| {
+            let caller = as_app(if w % 2 == 0 { "key_a" } else { "key_c" });
+            tokio::spawn(async move {
+                let mut answers = Vec::new();
+                for op in 0..40 {
+                    let code = format!("C{w}x{op}");
+                    let upsert = json!({"source_id": format!("w{w}-{op}"), "referral_code": code, "metadata": {"op": op}});
+                    answers.push(caller.post("/customers", &upsert).await);
+                    let advocate = if op % 2 == 0 { code } else { "ADV".to_owned() };
+                    let signup = json!({"event_name": "signup", "source_id": format!("f{w}-{op}"), "metadata": {"referral_code": advocate}});
+                    answers.push(caller.post("/events/invoke", &signup).await);
+                    let plain = json!({"event_name": "page", "source_id": format!("w{w}-{op}")});
+                    answers.push(caller.post("/events/invoke", &plain).await);
+                }
+                answers
+            })
+        })
+        .collect();
+    let swapper = {
+        let caller = base.clone();
+        let done = done.clone();
+        tokio::spawn(async move {
+            let mut rounds = 0;
+            // Bounded: the writers finish, and the swapper stops at the latest after 2,000.
+            while (!done.load(Ordering::SeqCst) || rounds < 20) && rounds < 2_000 {
+                let reply = if rounds % 5 == 4 {
+                    let state = &states[(rounds / 5) % states.len()];
+                    admin_send(&caller, reqwest::Method::PUT, "/__admin/state", state).await
+                } else {
+                    let config = &configs[rounds % configs.len()];
+                    admin_send(&caller, reqwest::Method::PUT, "/__admin/config", config).await
+                };
+                assert_eq!(reply.status, 200, "round {rounds}: {reply:?}");
+                rounds += 1;
+            }
+            rounds
+        })
+    };
+    let mut counts: BTreeMap<(u16, String), usize> = BTreeMap::new();
+    for writer in writers {
+        for reply in writer.await.expect("a writer finishes") {
+            let code = reply.body["code"].as_str().unwrap_or("").to_owned();
+            let allowed = match reply.status {
+                200 | 201 => true,
+                401 => code == "UNAUTHORIZED",
+                409 => code == "REFERRAL_CODE_TAKEN",
+                422 => code == "REFERRAL_CODE_UNKNOWN",
+                _ => false,
+            };
+            assert!(allowed, "an answer no request on its own gets: {reply:#?}");
+            *counts.entry((reply.status, code)).or_insert(0) += 1;
+        }
+    }
+    done.store(true, Ordering::SeqCst);
+    let rounds = swapper.await.expect("the swapper finishes");
+    assert!(rounds >= 20, "{rounds}");
+    assert!(
+        counts
+            .keys()
+            .any(|(status, _)| *status == 200 || *status == 201),
+        "some writes went through: {counts:?}"
+    );
+
+    // The final state is whole: it imports into a fresh server and into this one unchanged.
+    let last = fake.state().await;
+    assert_importable(&last);
+    admin_send(&base, reqwest::Method::PUT, "/__admin/state", &last)
+        .await
+        .ok(200);
+    assert_eq!(fake.state().await, last, "the export imports as it is");
+}

@@ -1,13 +1,15 @@
 //! Contract 2.2 to 2.6: upsert, input coercion, referral codes, lookups, referral lists, and
 //! reproducible ids with a seed.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use rehook_mock::MockRehook;
+use rehook_mock::{AppConfig, MockRehook};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::{Fake, is_generated_code, is_id, is_utc_timestamp, send, without_drops};
+use crate::support::{
+    Fake, basic, is_generated_code, is_id, is_utc_timestamp, send, without_drops,
+};
 
 /// The nine keys of a customer object.
 const CUSTOMER_KEYS: [&str; 9] = [
@@ -626,4 +628,79 @@ async fn the_same_seed_and_calls_give_the_same_ids_and_codes() {
         is_id(&first[1], "cust_") && is_generated_code(&first[2]),
         "{first:?}"
     );
+}
+
+/// What the applications `key_a` and `key_b` of one fake seeded with `seed` generate when
+/// only the listed ones are called, in an interleaved order: per application, every
+/// generated customer id, code and event id in order (request ids are a server-wide stream
+/// and left out).
+async fn generated_per_app(seed: u64, called: &[&str]) -> BTreeMap<String, Vec<String>> {
+    let fake = Fake::with(
+        MockRehook::builder()
+            .seed(seed)
+            .app(AppConfig::new("key_a", "secret_a"))
+            .app(AppConfig::new("key_b", "secret_b")),
+    )
+    .await;
+    let post = |key: &str, path: &str, body: Value| {
+        let request = fake
+            .request(Method::POST, path)
+            .header("authorization", basic(key, &key.replace("key", "secret")))
+            .json(&body);
+        async move { send(request).await }
+    };
+    let mut values: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for round in 0..4 {
+        for key in called {
+            let generated = values.entry((*key).to_owned()).or_default();
+            let customer = post(
+                key,
+                "/customers",
+                json!({"source_id": format!("u-{round}")}),
+            )
+            .await;
+            let customer = customer.ok(201);
+            generated.push(customer["id"].as_str().unwrap().to_owned());
+            generated.push(customer["referral_code"].as_str().unwrap().to_owned());
+            let code = customer["referral_code"].as_str().unwrap().to_owned();
+            let conversion = json!({"event_name": "signup", "source_id": format!("f-{round}"), "metadata": {"referral_code": code}});
+            let event = post(key, "/events/invoke", conversion).await;
+            generated.push(event.ok(200)["event"]["id"].as_str().unwrap().to_owned());
+            let friend = fake
+                .admin_get(&format!("/__admin/customers/f-{round}?app={key}"))
+                .await;
+            generated.push(friend["id"].as_str().unwrap().to_owned());
+            generated.push(friend["referral_code"].as_str().unwrap().to_owned());
+        }
+    }
+    values
+}
+
+#[tokio::test]
+async fn each_application_draws_ids_and_codes_from_its_own_seeded_stream() {
+    let alone_a = generated_per_app(7, &["key_a"]).await;
+    let alone_b = generated_per_app(7, &["key_b"]).await;
+    let together = generated_per_app(7, &["key_a", "key_b"]).await;
+    assert_eq!(
+        together["key_a"], alone_a["key_a"],
+        "calls to key_b do not shift key_a's ids and codes"
+    );
+    assert_eq!(
+        together["key_b"], alone_b["key_b"],
+        "calls to key_a do not shift key_b's ids and codes"
+    );
+    assert_eq!(together, generated_per_app(7, &["key_a", "key_b"]).await);
+    for values in together.values() {
+        assert_eq!(values.len(), 4 * 5);
+        for (i, value) in values.iter().enumerate() {
+            let fine = match i % 5 {
+                0 | 3 => is_id(value, "cust_"),
+                2 => is_id(value, "evt_"),
+                _ => is_generated_code(value),
+            };
+            assert!(fine, "{i}: {value:?} in {values:?}");
+        }
+    }
+    let distinct: BTreeSet<&String> = together.values().flatten().collect();
+    assert_eq!(distinct.len(), 2 * 4 * 5, "{together:?}");
 }

@@ -574,3 +574,153 @@ async fn the_drop_log_keeps_business_refusals_only_in_arrival_order() {
         ]
     );
 }
+
+/// POST `body` to `path` as the application `key`/`secret`.
+async fn post_as(fake: &Fake, key: &str, path: &str, body: &Value) -> crate::support::Reply {
+    crate::support::send(
+        fake.request(reqwest::Method::POST, path)
+            .header(
+                "authorization",
+                crate::support::basic(key, &format!("secret_{key}")),
+            )
+            .json(body),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn drop_mode_conversion_events_and_link_base_are_settings_of_each_application() {
+    // Set on the applications themselves: the builder's `drop_mode`/`conversion_event` would
+    // apply to every application.
+    let mut a = rehook_mock::AppConfig::new("a", "secret_a");
+    a.drop_mode = DropMode::Accept;
+    a.conversion_events = vec!["purchase".to_owned()];
+    a.referral_link_base = "https://a.test/ref".to_owned();
+    let b = rehook_mock::AppConfig::new("b", "secret_b");
+    let fake = Fake::with(MockRehook::builder().app(a).app(b)).await;
+
+    let event = |name: &str, friend: &str, code: &str| json!({"event_name": name, "source_id": friend, "metadata": {"referral_code": code}});
+    let calls = [
+        (
+            "/customers",
+            json!({"source_id": "adv", "referral_code": "ADV"}),
+        ),
+        ("/events/invoke", event("signup", "friend-1", "ADV")),
+        ("/events/invoke", event("purchase", "friend-2", "ADV")),
+        ("/events/invoke", event("purchase", "friend-3", "NOPE")),
+        ("/events/invoke", event("signup", "friend-4", "NOPE")),
+        (
+            "/customers",
+            json!({"source_id": "x", "referral_code": "ADV"}),
+        ),
+    ];
+    let mut answers = std::collections::BTreeMap::new();
+    for key in ["a", "b"] {
+        let mut replies = Vec::new();
+        for (path, body) in &calls {
+            replies.push(post_as(&fake, key, path, body).await);
+        }
+        answers.insert(key, replies);
+    }
+    let (a, b) = (&answers["a"], &answers["b"]);
+
+    // The same advocate, linked on each application's own base.
+    assert_eq!(a[0].ok(201)["referral_link"], "https://a.test/ref/ADV");
+    assert_eq!(b[0].ok(201)["referral_link"], "https://rehook.test/r/ADV");
+    // `signup` converts only in b, `purchase` only in a.
+    assert_eq!(a[1].ok(200)["referral"], Value::Null);
+    assert_eq!(
+        b[1].ok(200)["referral"],
+        json!({"advocate": "adv", "status": "attributed"})
+    );
+    assert_eq!(
+        a[2].ok(200)["referral"],
+        json!({"advocate": "adv", "status": "attributed"})
+    );
+    assert_eq!(b[2].ok(200)["referral"], Value::Null);
+    // An unknown code: a drop answered 200 in a (accept), stored as a plain event in b.
+    assert_eq!(
+        a[3].ok(200),
+        &json!({"status": "dropped", "reason": "REFERRAL_CODE_UNKNOWN"})
+    );
+    assert_eq!(b[3].ok(200)["status"], "ok");
+    assert_eq!(a[4].ok(200)["status"], "ok");
+    b[4].error(422, "REFERRAL_CODE_UNKNOWN");
+    // A taken code: accepted as a drop in a, refused in b.
+    assert_eq!(
+        a[5].ok(200),
+        &json!({"status": "dropped", "reason": "REFERRAL_CODE_TAKEN"})
+    );
+    b[5].error(409, "REFERRAL_CODE_TAKEN");
+
+    let mut names = std::collections::BTreeMap::new();
+    for key in ["a", "b"] {
+        let events = fake.admin_get(&format!("/__admin/events?app={key}")).await;
+        let listed: Vec<(String, String)> = events
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["event_name"].as_str().unwrap().to_owned(),
+                    e["source_id"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        names.insert(key, listed);
+    }
+    let pair = |n: &str, s: &str| (n.to_owned(), s.to_owned());
+    assert_eq!(
+        names["a"],
+        [
+            pair("signup", "friend-1"),
+            pair("purchase", "friend-2"),
+            pair("signup", "friend-4")
+        ]
+    );
+    assert_eq!(
+        names["b"],
+        [
+            pair("signup", "friend-1"),
+            pair("purchase", "friend-2"),
+            pair("purchase", "friend-3")
+        ]
+    );
+    for (key, friend, base) in [
+        ("a", "friend-2", "https://a.test/ref/"),
+        ("b", "friend-1", "https://rehook.test/r/"),
+    ] {
+        let list = crate::support::send(
+            fake.request(reqwest::Method::GET, "/customers/referral/list/adv")
+                .header(
+                    "authorization",
+                    crate::support::basic(key, &format!("secret_{key}")),
+                ),
+        )
+        .await;
+        let list = list.ok(200).as_array().unwrap().clone();
+        assert_eq!(list.len(), 1, "{key}: {list:?}");
+        assert_eq!(list[0]["source_id"], friend, "{key}");
+        let code = list[0]["referral_code"].as_str().unwrap();
+        assert_eq!(list[0]["referral_link"], format!("{base}{code}"), "{key}");
+        let advocate = fake
+            .admin_get(&format!("/__admin/customers/adv?app={key}"))
+            .await;
+        assert_eq!(advocate["referral_count"], 1, "{key}");
+        let drops = fake.admin_get(&format!("/__admin/drops?app={key}")).await;
+        let drops: Vec<(&str, &Value)> = drops
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| (d["reason"].as_str().unwrap(), &d["status"]))
+            .collect();
+        assert_eq!(
+            drops,
+            [
+                ("REFERRAL_CODE_UNKNOWN", &json!(422)),
+                ("REFERRAL_CODE_TAKEN", &json!(409))
+            ],
+            "{key}: logged alike, whichever mode answered"
+        );
+    }
+}

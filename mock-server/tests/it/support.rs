@@ -215,16 +215,10 @@ impl Reply {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    /// The `x-request-id`, checked to be `req_` + alphanumerics.
+    /// The `x-request-id`, checked to be `req_` + exactly 21 ASCII alphanumerics.
     #[track_caller]
     pub fn request_id(&self) -> &str {
-        let id = self.header("x-request-id").expect("x-request-id header");
-        assert!(
-            id.strip_prefix("req_")
-                .is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_alphanumeric())),
-            "x-request-id {id:?} is not req_<alphanumerics>"
-        );
-        id
+        checked_request_id(self.header("x-request-id"))
     }
 
     /// Assert a success status; the body.
@@ -252,6 +246,17 @@ impl Reply {
         );
         &self.body
     }
+}
+
+/// An `x-request-id` value, asserted present and `req_` + exactly 21 ASCII alphanumerics.
+#[track_caller]
+pub fn checked_request_id(id: Option<&str>) -> &str {
+    let id = id.expect("x-request-id header");
+    assert!(
+        is_id(id, "req_"),
+        "x-request-id {id:?} is not req_ + 21 ASCII alphanumerics"
+    );
+    id
 }
 
 /// `{code, message, details, request_id}` and nothing else; the request id as given.
@@ -297,6 +302,12 @@ impl RawReply {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The `x-request-id`, checked like [`Reply::request_id`].
+    #[track_caller]
+    pub fn request_id(&self) -> &str {
+        checked_request_id(self.header("x-request-id"))
     }
 }
 
