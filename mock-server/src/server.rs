@@ -258,7 +258,8 @@ impl MockRehookBuilder {
         self
     }
 
-    /// Add a conversion event to every application (replacing the default `signup` set).
+    /// Add a conversion event to every application, replacing the events each application
+    /// had (the default `signup`, or those set on an [`AppConfig`] given to [`Self::app`]).
     pub fn conversion_event(mut self, name: impl Into<String>) -> Self {
         self.conversion_events.push(name.into());
         self
@@ -276,7 +277,7 @@ impl MockRehookBuilder {
         self
     }
 
-    /// Require a bearer token on the admin API.
+    /// Require a bearer token on the admin API (a blank token means none).
     pub fn admin_token(mut self, token: impl Into<String>) -> Self {
         self.admin_token = Some(token.into());
         self

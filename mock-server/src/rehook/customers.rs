@@ -63,8 +63,8 @@ pub fn upsert(app: &App, input: CustomerInput, now: &str) -> Result<Upserted, Ap
     }
 }
 
-/// Create `source_id` with no metadata and a generated code, if it does not exist yet.
-/// Must be called with the customer's entry vacant and held (the caller passes it in).
+/// A new record for `source_id` with no metadata and a generated code (claimed in `codes`).
+/// Call it only while holding the customer's vacant entry, and insert the record there.
 pub(crate) fn new_record(app: &App, source_id: &str, now: &str) -> CustomerRecord {
     CustomerRecord {
         id: new_customer_id(app, source_id),
