@@ -16,7 +16,7 @@ use crate::extract::{AppSlot, BodySlot};
 use crate::request_id;
 use crate::store::Store;
 use crate::store::ids::now;
-use crate::store::journal::{Captured, Recorded};
+use crate::store::journal::{Captured, JournalEntry};
 
 /// The response header carrying the request id.
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -67,7 +67,7 @@ pub(crate) async fn observe(State(store): State<Arc<Store>>, req: Request, next:
     let response_bytes = axum::body::to_bytes(body, usize::MAX)
         .await
         .unwrap_or_default();
-    store.journal().push(Recorded {
+    store.journal().push(JournalEntry {
         request_id: id,
         at,
         app,

@@ -24,12 +24,12 @@ pub struct JournalEntry {
     pub path: String,
     /// Request headers, with credentials redacted.
     pub headers: serde_json::Map<String, Value>,
-    /// The request body: JSON when it parses, else text, else a size note.
-    pub body: Value,
+    /// The request body; shown as JSON when it parses, else text, else a size note.
+    pub body: Captured,
     /// The answer's status.
     pub status: u16,
-    /// The answer's body, as JSON when it is JSON.
-    pub response: Value,
+    /// The answer's body, shown like `body`.
+    pub response: Captured,
 }
 
 /// A body as the journal holds it until someone reads the journal.
@@ -59,7 +59,7 @@ impl Captured {
     }
 
     /// The body as the journal shows it: JSON when it parses, else text, else its size.
-    fn to_json(&self) -> Value {
+    pub fn to_json(&self) -> Value {
         match self {
             Captured::Nothing => Value::Null,
             Captured::Omitted(len) => {
@@ -75,42 +75,10 @@ impl Captured {
     }
 }
 
-/// A request as the journal records it; bodies are turned into JSON only when read.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Recorded {
-    /// The `x-request-id` of the answer.
-    pub request_id: String,
-    /// When the request arrived.
-    pub at: String,
-    /// The application it belonged to, if any.
-    pub app: Option<String>,
-    /// HTTP method.
-    pub method: String,
-    /// Path and query as sent.
-    pub path: String,
-    /// Request headers, credentials already redacted.
-    pub headers: serde_json::Map<String, Value>,
-    /// The request body, if it was read.
-    pub body: Captured,
-    /// The answer's status.
-    pub status: u16,
-    /// The answer's body.
-    pub response: Captured,
-}
-
-impl Recorded {
-    fn to_entry(&self) -> JournalEntry {
-        JournalEntry {
-            request_id: self.request_id.clone(),
-            at: self.at.clone(),
-            app: self.app.clone(),
-            method: self.method.clone(),
-            path: self.path.clone(),
-            headers: self.headers.clone(),
-            body: self.body.to_json(),
-            status: self.status,
-            response: self.response.to_json(),
-        }
+/// Bodies are kept as bytes and turned into JSON only when the journal is read.
+impl Serialize for Captured {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(serializer)
     }
 }
 
@@ -118,7 +86,7 @@ impl Recorded {
 #[derive(Debug)]
 pub struct Journal {
     capacity: usize,
-    entries: Mutex<VecDeque<Recorded>>,
+    entries: Mutex<VecDeque<JournalEntry>>,
 }
 
 impl Journal {
@@ -131,7 +99,7 @@ impl Journal {
     }
 
     /// Append an entry, dropping the oldest when full.
-    pub fn push(&self, entry: Recorded) {
+    pub fn push(&self, entry: JournalEntry) {
         if self.capacity == 0 {
             return;
         }
@@ -144,12 +112,11 @@ impl Journal {
 
     /// Entries oldest first, optionally only those of one application.
     pub fn entries(&self, app: Option<&str>) -> Vec<JournalEntry> {
-        let kept: Vec<Recorded> = lock(&self.entries)
+        lock(&self.entries)
             .iter()
             .filter(|e| app.is_none_or(|a| e.app.as_deref() == Some(a)))
             .cloned()
-            .collect();
-        kept.iter().map(Recorded::to_entry).collect()
+            .collect()
     }
 
     /// Forget everything (or only one application's entries).
@@ -166,8 +133,8 @@ impl Journal {
 mod tests {
     use super::*;
 
-    fn entry(n: u16, app: Option<&str>) -> Recorded {
-        Recorded {
+    fn entry(n: u16, app: Option<&str>) -> JournalEntry {
+        JournalEntry {
             request_id: format!("req_{n}"),
             at: String::new(),
             app: app.map(str::to_owned),
@@ -213,6 +180,6 @@ mod tests {
         assert_eq!(all, vec![2, 3, 4]);
         let a: Vec<u16> = j.entries(Some("a")).iter().map(|e| e.status).collect();
         assert_eq!(a, vec![2, 4]);
-        assert_eq!(j.entries(None)[0].response, json!({"ok": 1}));
+        assert_eq!(j.entries(None)[0].response.to_json(), json!({"ok": 1}));
     }
 }

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 pub use app::{App, AppDataDoc};
-pub use journal::{Captured, Journal, JournalEntry, Recorded};
+pub use journal::{Captured, Journal, JournalEntry};
 pub use records::{Customer, CustomerRecord, DropEntry, Event, Referral};
 
 use crate::config::{AppConfig, Config, ConfigDoc};
