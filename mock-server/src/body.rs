@@ -8,13 +8,14 @@
 use std::io::Read;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, OriginalUri, Request};
 use axum::http::{HeaderMap, header};
 use flate2::read::GzDecoder;
 use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::BodySlot;
+use crate::store::journal::Captured;
 
 /// One mebibyte: the decoded-body limit of the Rehook API and the admin API.
 pub const API_BODY_LIMIT: usize = 1024 * 1024;
@@ -66,7 +67,12 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        let cap = if req.uri().path() == "/__admin/state" {
+        // Inside a nested router the path has lost its prefix: ask for the original one.
+        let path = req
+            .extensions()
+            .get::<OriginalUri>()
+            .map_or_else(|| req.uri().path().to_owned(), |o| o.path().to_owned());
+        let cap = if path == "/__admin/state" {
             STATE_RAW_CAP
         } else {
             RAW_CAP
@@ -85,8 +91,13 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
                 })
             }
         };
-        if let (Ok(bytes), Some(slot)) = (&bytes, parts.extensions.get::<BodySlot>()) {
-            let _ = slot.0.set(bytes.clone());
+        if let Some(slot) = parts.extensions.get::<BodySlot>() {
+            let captured = match &bytes {
+                Ok(bytes) => Captured::of(Some(bytes.clone())),
+                Err(BodyProblem::TooLarge(read)) => Captured::Omitted(*read),
+                Err(_) => Captured::Nothing,
+            };
+            let _ = slot.0.set(captured);
         }
         Ok(RawBody {
             headers: parts.headers,

@@ -97,11 +97,11 @@ impl AppSlot {
 
 /// Where [`crate::body::RawBody`] leaves the request body it read, for the journal.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct BodySlot(pub(crate) Arc<OnceLock<axum::body::Bytes>>);
+pub(crate) struct BodySlot(pub(crate) Arc<OnceLock<crate::store::Captured>>);
 
 impl BodySlot {
-    /// The body read, if a handler read one.
-    pub(crate) fn get(&self) -> Option<axum::body::Bytes> {
+    /// The body as captured, if a handler read it.
+    pub(crate) fn get(&self) -> Option<crate::store::Captured> {
         self.0.get().cloned()
     }
 }

@@ -43,12 +43,25 @@ pub(crate) async fn observe(State(store): State<Arc<Store>>, req: Request, next:
     parts.extensions.insert(app_slot.clone());
     parts.extensions.insert(body_slot.clone());
     let request_headers = journaled.then(|| redacted_headers(&parts.headers));
+    let sent_a_body = parts.headers.contains_key(header::TRANSFER_ENCODING)
+        || parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|len| len.as_bytes() != b"0");
     let req = Request::from_parts(parts, body);
 
     let response = request_id::scope(id.clone(), next.run(req)).await;
     let mut response = ensure_json_error(response, &id, &method, &path);
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    let request_body = body_slot.get();
+    if sent_a_body && request_body.is_none() {
+        // Answered without reading the body (a 404, 405 or 401): the connection cannot carry
+        // another request, so say it will close rather than let the client find out.
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     let status = response.status();
     let app = app_slot.get();
@@ -74,7 +87,7 @@ pub(crate) async fn observe(State(store): State<Arc<Store>>, req: Request, next:
         method: method.to_string(),
         path: path_and_query,
         headers,
-        body: Captured::of(body_slot.get()),
+        body: request_body.unwrap_or(Captured::Nothing),
         status: status.as_u16(),
         response: Captured::of(Some(response_bytes.clone())),
     });

@@ -100,6 +100,8 @@ pub async fn run_with(
         .header_read_timeout(header_read)
         .max_headers(MAX_HEADERS);
     let connections = GracefulShutdown::new();
+    // Tells connections still waiting for their first byte that the server is stopping.
+    let (stopping, stop_seen) = tokio::sync::watch::channel(false);
     let mut tasks = JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -118,18 +120,23 @@ pub async fn run_with(
         };
         let service = TowerToHyperService::new(router.clone());
         let (builder, watcher) = (builder.clone(), connections.watcher());
+        let mut stop_seen = stop_seen.clone();
         tasks.spawn(async move {
             // hyper times out a request head only once its first byte arrived: a client that
-            // connects and sends nothing is cut off here.
+            // connects and sends nothing is cut off here, and at once when the server stops.
             let mut first = [0u8; 1];
-            if !matches!(
-                tokio::time::timeout(header_read, stream.peek(&mut first)).await,
-                Ok(Ok(1))
-            ) {
+            let first_byte = tokio::select! {
+                read = tokio::time::timeout(header_read, stream.peek(&mut first)) => {
+                    matches!(read, Ok(Ok(1)))
+                }
+                _ = stop_seen.wait_for(|stopping| *stopping) => false,
+            };
+            if !first_byte {
                 return;
             }
+            // `serve_connection` (not the upgrade-capable variant) honours `http1_only`.
             let connection = builder
-                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .serve_connection(TokioIo::new(stream), service)
                 .into_owned();
             if let Err(error) = watcher.watch(connection).await {
                 tracing::debug!(%error, "connection ended with an error");
@@ -137,6 +144,7 @@ pub async fn run_with(
         });
     }
     drop(listener);
+    let _ = stopping.send(true);
     tokio::select! {
         () = connections.shutdown() => {}
         () = tokio::time::sleep(grace) => {

@@ -1613,3 +1613,34 @@ async fn state_imports_over_256_mib_decoded_are_413_and_change_nothing() {
     );
     assert_eq!(fake.state().await, before);
 }
+
+#[tokio::test]
+async fn a_plain_state_document_over_8_mib_imports() {
+    // Regression: inside the nested admin router the body reader saw `/state`, not
+    // `/__admin/state`, and held plain (not gzip) imports to the 8 MiB read cap.
+    let fake = Fake::start().await;
+    fake.customer(json!({"source_id": "big"})).await;
+    let mut doc = fake.state().await;
+    doc["data"]["rk_test_key"]["customers"][0]["metadata"] =
+        json!({"blob": "x".repeat(10 * 1024 * 1024)});
+    import(&fake, &doc).await.ok(200);
+    assert_eq!(fake.state().await, doc);
+}
+
+#[tokio::test]
+async fn the_journal_shows_the_size_of_a_body_refused_as_too_large() {
+    let fake = Fake::start().await;
+    send(
+        fake.authed(Method::POST, "/customers")
+            .header("content-type", "application/json")
+            .body(vec![b' '; 9 * 1024 * 1024]),
+    )
+    .await
+    .error(413, "PAYLOAD_TOO_LARGE");
+    let journal = fake.admin_get("/__admin/requests").await;
+    assert_eq!(
+        journal[0]["body"]["omitted"],
+        "larger than the journal keeps"
+    );
+    assert!(journal[0]["body"]["bytes"].as_u64().unwrap() >= 8 * 1024 * 1024);
+}

@@ -1110,3 +1110,29 @@ async fn requests_with_many_headers_are_served() {
     }
     send(request).await.ok(200);
 }
+
+#[tokio::test]
+async fn an_answer_that_leaves_the_body_unread_closes_the_connection_and_says_so() {
+    // Regression: a 404 to a 100 KB body kept `keep-alive` and the next request on the same
+    // connection failed.
+    let fake = Fake::start().await;
+    let body = vec![b'x'; 100_000];
+    // 404, 405 and 401 (no credentials): none of them reads the body.
+    for (method, path) in [
+        (Method::POST, "/nope"),
+        (Method::DELETE, "/customers"),
+        (Method::POST, "/customers"),
+    ] {
+        let reply = send(fake.request(method, path).body(body.clone())).await;
+        assert!(reply.status >= 400, "{reply:?}");
+        assert_eq!(reply.header("connection"), Some("close"), "{path}");
+    }
+    // A read body keeps the connection open.
+    let reply = send(
+        fake.authed(Method::POST, "/customers")
+            .json(&json!({"source_id": "kept"})),
+    )
+    .await;
+    reply.ok(201);
+    assert_eq!(reply.header("connection"), None);
+}

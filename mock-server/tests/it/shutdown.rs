@@ -109,3 +109,51 @@ async fn a_client_that_sends_nothing_is_disconnected_after_the_header_timeout() 
     let ended = tokio::time::timeout(HANG_GUARD, task).await;
     assert!(ended.expect("ended").expect("task").is_ok());
 }
+
+#[tokio::test]
+async fn a_client_that_has_sent_nothing_does_not_delay_shutdown() {
+    // Regression: a connection still waiting for its first byte was watched like a request in
+    // flight, so shutdown waited the whole grace period for it.
+    let long = Duration::from_secs(600);
+    let (addr, stop, task) = serve(long, long).await;
+    let mut silent = TcpStream::connect(addr).await.expect("connect");
+    // A complete exchange on another connection proves the silent one was accepted first.
+    let mut other = TcpStream::connect(addr).await.expect("connect");
+    other
+        .write_all(b"GET /__admin/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("request");
+    let mut answer = String::new();
+    other.read_to_string(&mut answer).await.expect("answer");
+    stop.send(()).expect("server still running");
+    let ended = tokio::time::timeout(HANG_GUARD, task).await;
+    assert!(
+        ended
+            .expect("ended long before the grace period")
+            .expect("task")
+            .is_ok()
+    );
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(HANG_GUARD, silent.read_to_end(&mut rest)).await;
+    assert!(closed.expect("closed").is_ok());
+}
+
+#[tokio::test]
+async fn http2_prior_knowledge_is_not_served() {
+    // Regression: the upgrade-capable serve path sniffed the protocol and served HTTP/2.
+    let (addr, _stop, _task) = serve(HANG_GUARD, HANG_GUARD).await;
+    let mut client = TcpStream::connect(addr).await.expect("connect");
+    client
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        .await
+        .expect("preface");
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(HANG_GUARD, client.read_to_end(&mut answer)).await;
+    assert!(read.expect("the server answers and closes").is_ok());
+    // Closed without a word, or an HTTP/1.1 refusal: never an HTTP/2 frame.
+    let text = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.is_empty() || text.starts_with("HTTP/1.1 4"),
+        "not HTTP/2: {text:?}"
+    );
+}
