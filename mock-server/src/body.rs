@@ -150,12 +150,8 @@ impl RawBody {
         if matches!(&self.bytes, Ok(bytes) if bytes.is_empty()) {
             return Ok(());
         }
-        let blank = |bytes: &[u8]| {
-            let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-            bytes.iter().all(is_json_whitespace)
-        };
         let decoded = self.decoded(rules)?;
-        if blank(&decoded) {
+        if is_blank(&decoded) {
             return Ok(());
         }
         parse_json(&decoded, rules.max_depth).map(drop)
@@ -202,18 +198,25 @@ impl RawBody {
     }
 }
 
-fn not_an_object(value: &Value) -> ApiError {
-    let kind = match value {
+/// The kind of a JSON value, as error messages name it ("a string", "null", ...).
+pub(crate) fn json_kind(value: &Value) -> &'static str {
+    match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
         Value::Number(_) => "a number",
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
-    };
+    }
+}
+
+fn not_an_object(value: &Value) -> ApiError {
     ApiError::new(
         ErrorCode::InvalidBody,
-        format!("the request body must be a JSON object, got {kind}"),
+        format!(
+            "the request body must be a JSON object, got {}",
+            json_kind(value)
+        ),
     )
 }
 
@@ -299,10 +302,20 @@ fn is_json_whitespace(byte: &u8) -> bool {
     matches!(byte, b' ' | b'\t' | b'\n' | b'\r')
 }
 
+/// `bytes` without a leading UTF-8 byte-order mark.
+fn without_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
+/// Whether a body is empty but for a byte-order mark and JSON white space.
+fn is_blank(bytes: &[u8]) -> bool {
+    without_bom(bytes).iter().all(is_json_whitespace)
+}
+
 /// Parse bytes as JSON: BOM skipped, blank body refused as `INVALID_BODY`.
 pub fn parse_json(bytes: &[u8], max_depth: usize) -> Result<Value, ApiError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if bytes.iter().all(is_json_whitespace) {
+    let bytes = without_bom(bytes);
+    if is_blank(bytes) {
         return Err(ApiError::new(
             ErrorCode::InvalidBody,
             "the request body is empty; send a JSON object",

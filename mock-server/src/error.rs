@@ -197,6 +197,15 @@ impl ApiError {
             .with_details(json!({ "path": path }))
     }
 
+    /// `404 CUSTOMER_NOT_FOUND` for a key (source_id, or `cust_` id where the route takes one).
+    pub fn customer_not_found(key: &str) -> Self {
+        Self::new(
+            ErrorCode::CustomerNotFound,
+            format!("no customer has the source_id or id {key:?}"),
+        )
+        .with_details(json!({ "source_id": key }))
+    }
+
     /// The HTTP status of this error.
     pub fn status(&self) -> StatusCode {
         self.code.status()

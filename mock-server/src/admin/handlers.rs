@@ -37,14 +37,7 @@ pub(crate) async fn admin_customer(
             source_id.key().and_then(|k| app.customer(k))
         })?
         .map(Json)
-        .ok_or_else(|| {
-            let source_id = source_id.shown();
-            ApiError::new(
-                ErrorCode::CustomerNotFound,
-                format!("no customer has the source_id {source_id:?}"),
-            )
-            .with_details(json!({ "source_id": source_id }))
-        })
+        .ok_or_else(|| ApiError::customer_not_found(source_id.shown()))
 }
 
 /// `GET /__admin/events[?source_id=]`: events in arrival order.

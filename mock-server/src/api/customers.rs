@@ -26,14 +26,6 @@ pub(crate) async fn customers_upsert(
     write_call(&store, &auth, Call::UpsertCustomer, &method, &uri, &body)
 }
 
-fn customer_not_found(key: &str) -> ApiError {
-    ApiError::new(
-        ErrorCode::CustomerNotFound,
-        format!("no customer has the source_id or id {key:?}"),
-    )
-    .with_details(json!({ "source_id": key }))
-}
-
 /// `GET /customers/{id}`: by source_id, else by `cust_` id.
 pub(crate) async fn customers_get(
     State(store): State<Arc<Store>>,
@@ -46,7 +38,7 @@ pub(crate) async fn customers_get(
         Ok(key.key().and_then(|k| app.customer_by_source_or_id(k)))
     })?
     .map(Json)
-    .ok_or_else(|| customer_not_found(key.shown()))
+    .ok_or_else(|| ApiError::customer_not_found(key.shown()))
 }
 
 /// `GET /customers/validate-code/{code}`: the advocate who owns the code.
@@ -84,5 +76,5 @@ pub(crate) async fn customers_referrals(
             .map(|key| app.referred_by(key)))
     })?
     .map(Json)
-    .ok_or_else(|| customer_not_found(source_id.shown()))
+    .ok_or_else(|| ApiError::customer_not_found(source_id.shown()))
 }

@@ -1,7 +1,7 @@
 //! `POST /customers`: create or update by source_id, claiming, replacing and freeing codes.
 
 use dashmap::mapref::entry::Entry;
-use serde_json::json;
+use serde_json::{Map, Value, json};
 
 use super::input::CustomerInput;
 use crate::error::{ApiError, ErrorCode};
@@ -40,22 +40,16 @@ pub fn upsert(app: &App, input: CustomerInput, now: &str) -> Result<Upserted, Ap
             Ok(Upserted::Updated(app.render(record)))
         }
         Entry::Vacant(vacant) => {
-            let code = match input.referral_code {
-                Some(code) => {
-                    claim(app, &code, &input.source_id)?;
-                    code
-                }
-                None => generate_code(app, &input.source_id),
-            };
-            let record = CustomerRecord {
-                id: new_customer_id(app, &input.source_id),
-                source_id: input.source_id,
-                referral_code: code,
-                metadata: input.metadata.unwrap_or_default(),
-                referred_by: None,
-                created_at: now.to_owned(),
-                updated_at: now.to_owned(),
-            };
+            if let Some(code) = &input.referral_code {
+                claim(app, code, &input.source_id)?;
+            }
+            let record = new_record(
+                app,
+                &input.source_id,
+                input.referral_code,
+                input.metadata.unwrap_or_default(),
+                now,
+            );
             let customer = app.render(&record);
             vacant.insert(record);
             Ok(Upserted::Created(customer))
@@ -63,14 +57,21 @@ pub fn upsert(app: &App, input: CustomerInput, now: &str) -> Result<Upserted, Ap
     }
 }
 
-/// A new record for `source_id` with no metadata and a generated code (claimed in `codes`).
-/// Call it only while holding the customer's vacant entry, and insert the record there.
-pub(crate) fn new_record(app: &App, source_id: &str, now: &str) -> CustomerRecord {
+/// A new record for `source_id`, with `code` (already claimed) or else a generated one
+/// (claimed here). Call it only while holding the customer's vacant entry, and insert the
+/// record there.
+pub(crate) fn new_record(
+    app: &App,
+    source_id: &str,
+    code: Option<String>,
+    metadata: Map<String, Value>,
+    now: &str,
+) -> CustomerRecord {
     CustomerRecord {
         id: new_customer_id(app, source_id),
         source_id: source_id.to_owned(),
-        referral_code: generate_code(app, source_id),
-        metadata: Default::default(),
+        referral_code: code.unwrap_or_else(|| generate_code(app, source_id)),
+        metadata,
         referred_by: None,
         created_at: now.to_owned(),
         updated_at: now.to_owned(),

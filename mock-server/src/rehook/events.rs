@@ -2,7 +2,7 @@
 
 use dashmap::mapref::entry::Entry;
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{Map, json};
 
 use super::customers::new_record;
 use super::input::{EventInput, conversion_code};
@@ -78,7 +78,9 @@ pub fn invoke(app: &App, input: EventInput, now: &str) -> Result<Invoked, ApiErr
     };
     let mut record = match entry {
         Entry::Occupied(occupied) => occupied.into_ref(),
-        Entry::Vacant(vacant) => vacant.insert(new_record(app, &input.source_id, now)),
+        Entry::Vacant(vacant) => {
+            vacant.insert(new_record(app, &input.source_id, None, Map::new(), now))
+        }
     };
     let referral = advocate.map(|advocate| match &record.referred_by {
         Some(existing) => ReferralOutcome {

@@ -5,6 +5,7 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::body::json_kind;
 use crate::error::{ApiError, ErrorCode};
 use crate::segment::js_number_string;
 
@@ -59,17 +60,6 @@ fn is_blank(text: &str) -> bool {
     text.chars().all(char::is_whitespace)
 }
 
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 fn field_error(code: ErrorCode, field: &str, message: String) -> ApiError {
     ApiError::new(code, message).with_details(json!({ "field": field }))
 }
@@ -92,7 +82,7 @@ fn source_id(body: &Map<String, Value>) -> Result<String, ApiError> {
             "source_id",
             format!(
                 "source_id must be a string or a number, got {}",
-                kind(other)
+                json_kind(other)
             ),
         )),
     }
@@ -113,7 +103,7 @@ fn event_name(body: &Map<String, Value>) -> Result<String, ApiError> {
         Some(other) => Err(field_error(
             ErrorCode::InvalidEventName,
             "event_name",
-            format!("event_name must be a string, got {}", kind(other)),
+            format!("event_name must be a string, got {}", json_kind(other)),
         )),
     }
 }
@@ -125,7 +115,10 @@ fn metadata(body: &Map<String, Value>) -> Result<Option<Map<String, Value>>, Api
         Some(other) => Err(field_error(
             ErrorCode::InvalidMetadata,
             "metadata",
-            format!("metadata must be an object or null, got {}", kind(other)),
+            format!(
+                "metadata must be an object or null, got {}",
+                json_kind(other)
+            ),
         )),
     }
 }
@@ -151,7 +144,7 @@ fn referral_code(value: Option<&Value>) -> Result<Option<String>, ApiError> {
                 "referral_code",
                 format!(
                     "referral_code must be a string, a number or a boolean, got {}",
-                    kind(other)
+                    json_kind(other)
                 ),
             ));
         }

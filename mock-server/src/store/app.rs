@@ -171,6 +171,14 @@ impl App {
 
     /// Every customer, sorted by source_id.
     pub fn customers(&self) -> Vec<Customer> {
+        self.sorted_records()
+            .iter()
+            .map(|r| self.render(r))
+            .collect()
+    }
+
+    /// Copies of the stored records, sorted by source_id (dashmap iterates in no order).
+    fn sorted_records(&self) -> Vec<CustomerRecord> {
         let mut records: Vec<CustomerRecord> = self
             .data
             .customers
@@ -178,7 +186,7 @@ impl App {
             .map(|entry| entry.value().clone())
             .collect();
         records.sort_by(|a, b| a.source_id.cmp(&b.source_id));
-        records.iter().map(|r| self.render(r)).collect()
+        records
     }
 
     /// Stored events in arrival order, optionally of one source_id.
@@ -214,13 +222,7 @@ impl App {
 
     /// The data as a document.
     pub(crate) fn export(&self) -> AppDataDoc {
-        let mut customers: Vec<CustomerRecord> = self
-            .data
-            .customers
-            .iter()
-            .map(|e| e.value().clone())
-            .collect();
-        customers.sort_by(|a, b| a.source_id.cmp(&b.source_id));
+        let customers = self.sorted_records();
         let mut by_advocate: Vec<(String, Vec<Referral>)> = self
             .data
             .referrals

@@ -59,9 +59,7 @@ impl IdGen {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, ChaCha8Rng> {
-        self.rng
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        super::app::lock(&self.rng)
     }
 
     fn draw(&self, alphabet: &[u8], len: usize) -> String {

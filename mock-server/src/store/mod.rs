@@ -40,21 +40,26 @@ impl Registry {
 
     /// `?app=KEY` when given, else the default application.
     pub fn select(&self, key: Option<&str>) -> Result<&App, ApiError> {
+        Ok(&self.apps[self.index_of(key)?])
+    }
+
+    /// Where `select` finds its application.
+    fn index_of(&self, key: Option<&str>) -> Result<usize, ApiError> {
         match key {
-            None => Ok(&self.apps[0]),
-            Some(k) => self.by_api_key(k).ok_or_else(|| app_not_found(k)),
+            None => Ok(0),
+            Some(k) => self
+                .apps
+                .iter()
+                .position(|a| a.config.api_key == k)
+                .ok_or_else(|| app_not_found(k)),
         }
     }
 
-    fn select_mut(&mut self, key: Option<&str>) -> Result<&mut App, ApiError> {
-        match key {
-            None => Ok(&mut self.apps[0]),
-            Some(k) => self
-                .apps
-                .iter_mut()
-                .find(|a| a.config.api_key == k)
-                .ok_or_else(|| app_not_found(k)),
-        }
+    /// The applications' settings as `GET /__admin/config` shows them.
+    fn config_json(&self, secrets: bool) -> Value {
+        json!({
+            "applications": self.apps.iter().map(|a| a.config.to_json(secrets)).collect::<Vec<_>>(),
+        })
     }
 
     /// The settings of every application.
@@ -199,9 +204,8 @@ impl Store {
     /// A named application must exist, also with `all`.
     pub fn reset(&self, app: Option<&str>, all: bool) -> Result<(), ApiError> {
         let mut registry = self.write();
-        if let Some(key) = app {
-            registry.select(Some(key))?;
-        }
+        // A named application must exist, also with `all`.
+        let index = registry.index_of(app)?;
         if all {
             for a in &mut registry.apps {
                 a.clear();
@@ -211,20 +215,16 @@ impl Store {
             // Request ids restart only when nothing that carries one is left anywhere.
             self.request_ids.reseed();
         } else {
-            let target = registry.select_mut(app)?;
+            let target = &mut registry.apps[index];
             target.clear();
-            let key = target.config.api_key.clone();
-            self.journal.clear(Some(&key));
+            self.journal.clear(Some(&target.config.api_key));
         }
         Ok(())
     }
 
     /// The applications' settings as a document; secrets only when asked for.
     pub fn config_doc(&self, secrets: bool) -> Value {
-        let registry = self.read();
-        json!({
-            "applications": registry.apps.iter().map(|a| a.config.to_json(secrets)).collect::<Vec<_>>(),
-        })
+        self.read().config_json(secrets)
     }
 
     /// Replace the applications' settings. Applications whose key stays keep their data;
@@ -256,9 +256,7 @@ impl Store {
         let registry = self.write();
         StateDoc {
             format: STATE_FORMAT.to_owned(),
-            config: json!({
-                "applications": registry.apps.iter().map(|a| a.config.to_json(secrets)).collect::<Vec<_>>(),
-            }),
+            config: registry.config_json(secrets),
             data: registry
                 .apps
                 .iter()

@@ -7,7 +7,7 @@ use rehook_mock::{AppConfig, MockRehook};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::{Fake, basic, bytes, is_utc_timestamp, send};
+use crate::support::{Fake, basic, bytes, is_utc_timestamp, send, sorted_keys};
 
 fn two_apps() -> rehook_mock::MockRehookBuilder {
     MockRehook::builder()
@@ -172,13 +172,7 @@ async fn the_journal_keeps_api_requests_with_redacted_credentials() {
         "API requests only, oldest first: {journal:#}"
     );
     let first = &entries[0];
-    let mut keys: Vec<&str> = first
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
+    let keys = sorted_keys(first);
     assert_eq!(
         keys,
         [
@@ -786,11 +780,15 @@ async fn invalid_state_documents_are_400_invalid_state_and_change_nothing() {
         f(&mut doc);
         doc
     };
+    // The good document with the value at `pointer` (a JSON pointer) set to `value`.
+    let set = |pointer: &str, value: Value| {
+        let mut doc = good.clone();
+        let (parent, key) = pointer.rsplit_once('/').expect("a pointer with a key");
+        doc.pointer_mut(parent).expect("the parent exists")[key] = value;
+        doc
+    };
     let cases: Vec<(&str, Value)> = vec![
-        (
-            "other format",
-            mutate(|d| d["format"] = json!("rehook-mock-state/2")),
-        ),
+        ("other format", set("/format", json!("rehook-mock-state/2"))),
         (
             "no format",
             mutate(|d| {
@@ -803,15 +801,9 @@ async fn invalid_state_documents_are_400_invalid_state_and_change_nothing() {
                 d.as_object_mut().unwrap().remove("config");
             }),
         ),
-        ("unknown top-level key", mutate(|d| d["extra"] = json!(1))),
-        (
-            "config not a config",
-            mutate(|d| d["config"] = json!({"apps": []})),
-        ),
-        (
-            "no applications",
-            mutate(|d| d["config"]["applications"] = json!([])),
-        ),
+        ("unknown top-level key", set("/extra", json!(1))),
+        ("config not a config", set("/config", json!({"apps": []}))),
+        ("no applications", set("/config/applications", json!([]))),
         (
             "duplicate api keys",
             mutate(|d| {
@@ -831,14 +823,8 @@ async fn invalid_state_documents_are_400_invalid_state_and_change_nothing() {
                     .push(json!({"api_key": "new"}));
             }),
         ),
-        (
-            "data for an unlisted app",
-            mutate(|d| d["data"]["ghost"] = json!({})),
-        ),
-        (
-            "unknown data key",
-            mutate(|d| d.pointer_mut(DATA).unwrap()["extra"] = json!([])),
-        ),
+        ("data for an unlisted app", set("/data/ghost", json!({}))),
+        ("unknown data key", set(&format!("{DATA}/extra"), json!([]))),
         (
             "duplicate code",
             mutate(|d| {
@@ -862,43 +848,27 @@ async fn invalid_state_documents_are_400_invalid_state_and_change_nothing() {
         ),
         (
             "invalid code",
-            mutate(|d| {
-                d.pointer_mut(&format!("{DATA}/customers/0/referral_code"))
-                    .map(|c| *c = json!("A B"))
-                    .unwrap()
-            }),
+            set(&format!("{DATA}/customers/0/referral_code"), json!("A B")),
         ),
         (
             "blank source_id",
-            mutate(|d| {
-                d.pointer_mut(&format!("{DATA}/customers/0/source_id"))
-                    .map(|c| *c = json!(" "))
-                    .unwrap()
-            }),
+            set(&format!("{DATA}/customers/0/source_id"), json!(" ")),
         ),
         (
             "unknown customer field",
-            mutate(|d| d.pointer_mut(&format!("{DATA}/customers/0")).unwrap()["x"] = json!(1)),
+            set(&format!("{DATA}/customers/0/x"), json!(1)),
         ),
         (
             "referral against referred_by",
-            mutate(|d| {
-                d.pointer_mut(&format!("{DATA}/referrals/0/advocate"))
-                    .map(|a| *a = json!("friend"))
-                    .unwrap()
-            }),
+            set(&format!("{DATA}/referrals/0/advocate"), json!("friend")),
         ),
         (
             "referral of an unknown friend",
-            mutate(|d| {
-                d.pointer_mut(&format!("{DATA}/referrals/0/friend"))
-                    .map(|a| *a = json!("ghost"))
-                    .unwrap()
-            }),
+            set(&format!("{DATA}/referrals/0/friend"), json!("ghost")),
         ),
         (
             "referred_by without referral",
-            mutate(|d| *d.pointer_mut(&format!("{DATA}/referrals")).unwrap() = json!([])),
+            set(&format!("{DATA}/referrals"), json!([])),
         ),
         (
             "duplicate event id",
@@ -909,7 +879,7 @@ async fn invalid_state_documents_are_400_invalid_state_and_change_nothing() {
         ),
         (
             "customers not a list",
-            mutate(|d| d.pointer_mut(DATA).unwrap()["customers"] = json!({})),
+            set(&format!("{DATA}/customers"), json!({})),
         ),
         // Regressions: each of these was imported with 200.
         (
@@ -933,90 +903,76 @@ async fn invalid_state_documents_are_400_invalid_state_and_change_nothing() {
         ),
         (
             "a customer id that is not cust_ and 21 alphanumerics",
-            mutate(|d| {
-                d.pointer_mut(&format!("{DATA}/customers/0")).unwrap()["id"] = json!("nope")
-            }),
+            set(&format!("{DATA}/customers/0/id"), json!("nope")),
         ),
         (
             "an event id that is not evt_ and 21 alphanumerics",
-            mutate(|d| d.pointer_mut(&format!("{DATA}/events/0")).unwrap()["id"] = json!("evt_1")),
+            set(&format!("{DATA}/events/0/id"), json!("evt_1")),
         ),
         (
             "a created_at that is not a timestamp",
-            mutate(|d| {
-                d.pointer_mut(&format!("{DATA}/customers/0")).unwrap()["created_at"] =
-                    json!("yesterday")
-            }),
+            set(
+                &format!("{DATA}/customers/0/created_at"),
+                json!("yesterday"),
+            ),
         ),
         (
             "a received_at that is not a timestamp",
-            mutate(|d| {
-                d.pointer_mut(&format!("{DATA}/events/0")).unwrap()["received_at"] = json!("")
-            }),
+            set(&format!("{DATA}/events/0/received_at"), json!("")),
         ),
         (
             "a drop with a made-up request id",
-            mutate(|d| {
-                d.pointer_mut(&format!("{DATA}/drops/0")).unwrap()["request_id"] = json!("nope")
-            }),
+            set(&format!("{DATA}/drops/0/request_id"), json!("nope")),
         ),
         (
             "a drop whose time is not a timestamp",
-            mutate(|d| d.pointer_mut(&format!("{DATA}/drops/0")).unwrap()["at"] = json!("x")),
+            set(&format!("{DATA}/drops/0/at"), json!("x")),
         ),
         (
             "a drop whose status is not its reason's",
-            mutate(|d| d.pointer_mut(&format!("{DATA}/drops/0")).unwrap()["status"] = json!(999)),
+            set(&format!("{DATA}/drops/0/status"), json!(999)),
         ),
         (
             "a drop with an unknown reason",
-            mutate(|d| {
-                d.pointer_mut(&format!("{DATA}/drops/0")).unwrap()["reason"] = json!("NOPE")
-            }),
+            set(&format!("{DATA}/drops/0/reason"), json!("NOPE")),
         ),
         (
             "a drop from an unknown layer",
-            mutate(|d| {
-                d.pointer_mut(&format!("{DATA}/drops/0")).unwrap()["layer"] = json!("segment")
-            }),
+            set(&format!("{DATA}/drops/0/layer"), json!("segment")),
         ),
         (
             "a drop whose body is not an object",
-            mutate(|d| d.pointer_mut(&format!("{DATA}/drops/0")).unwrap()["body"] = json!([])),
+            set(&format!("{DATA}/drops/0/body"), json!([])),
         ),
         (
             "an event with a blank name",
-            mutate(|d| {
-                d.pointer_mut(&format!("{DATA}/events/0")).unwrap()["event_name"] = json!(" ")
-            }),
+            set(&format!("{DATA}/events/0/event_name"), json!(" ")),
         ),
         (
             "a delivery entry that is not an object",
-            mutate(|d| d.pointer_mut(DATA).unwrap()["deliveries"] = json!([1])),
+            set(&format!("{DATA}/deliveries"), json!([1])),
         ),
         (
             "a seen messageId listed twice",
-            mutate(|d| d.pointer_mut(DATA).unwrap()["seen_message_ids"] = json!(["m", "m"])),
+            set(&format!("{DATA}/seen_message_ids"), json!(["m", "m"])),
         ),
         (
             "a customer updated before it was created",
-            mutate(|d| {
-                d.pointer_mut(&format!("{DATA}/customers/0")).unwrap()["updated_at"] =
-                    json!("2000-01-01T00:00:00.000Z")
-            }),
+            set(
+                &format!("{DATA}/customers/0/updated_at"),
+                json!("2000-01-01T00:00:00.000Z"),
+            ),
         ),
         (
             "a time with an offset instead of UTC",
-            mutate(|d| {
-                d.pointer_mut(&format!("{DATA}/events/0")).unwrap()["received_at"] =
-                    json!("2026-12-03T18:11:35.043+01:00")
-            }),
+            set(
+                &format!("{DATA}/events/0/received_at"),
+                json!("2026-12-03T18:11:35.043+01:00"),
+            ),
         ),
         (
             "an event of somebody who is not a customer",
-            mutate(|d| {
-                d.pointer_mut(&format!("{DATA}/events/0")).unwrap()["source_id"] = json!("ghost")
-            }),
+            set(&format!("{DATA}/events/0/source_id"), json!("ghost")),
         ),
     ];
     for (what, doc) in cases {

@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::support::{
-    Fake, basic, is_generated_code, is_id, is_utc_timestamp, send, without_drops,
+    Fake, basic, is_generated_code, is_id, is_utc_timestamp, send, sorted_keys, without_drops,
 };
 
 /// The nine keys of a customer object.
@@ -26,13 +26,7 @@ const CUSTOMER_KEYS: [&str; 9] = [
 
 #[track_caller]
 fn assert_customer_shape(customer: &Value) {
-    let mut keys: Vec<&str> = customer
-        .as_object()
-        .expect("a customer is an object")
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
+    let keys = sorted_keys(customer);
     assert_eq!(keys, CUSTOMER_KEYS, "{customer}");
     assert!(
         is_id(customer["id"].as_str().unwrap(), "cust_"),

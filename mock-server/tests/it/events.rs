@@ -4,7 +4,7 @@
 use rehook_mock::{DropMode, MockRehook};
 use serde_json::{Value, json};
 
-use crate::support::{Fake, is_id, is_utc_timestamp, without_drops};
+use crate::support::{Fake, is_id, is_utc_timestamp, sorted_keys, without_drops};
 
 fn signup(source_id: &str, metadata: Value) -> Value {
     json!({"event_name": "signup", "source_id": source_id, "metadata": metadata})
@@ -17,24 +17,12 @@ async fn a_plain_event_is_stored_and_creates_its_caller() {
         .invoke(json!({"event_name": "page_view", "source_id": "u-9", "metadata": {"path": "/", "n": 1}}))
         .await;
     let body = reply.ok(200).clone();
-    let mut keys: Vec<&str> = body
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
+    let keys = sorted_keys(&body);
     assert_eq!(keys, ["event", "referral", "status"]);
     assert_eq!(body["status"], "ok");
     assert_eq!(body["referral"], Value::Null);
     let event = &body["event"];
-    let mut keys: Vec<&str> = event
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
+    let keys = sorted_keys(event);
     assert_eq!(
         keys,
         ["event_name", "id", "metadata", "received_at", "source_id"]
@@ -544,8 +532,7 @@ async fn the_drop_log_keeps_business_refusals_only_in_arrival_order() {
         .unwrap()
         .iter()
         .map(|d| {
-            let mut keys: Vec<&str> = d.as_object().unwrap().keys().map(String::as_str).collect();
-            keys.sort_unstable();
+            let keys = sorted_keys(d);
             assert_eq!(
                 keys,
                 [

@@ -10,6 +10,35 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
+/// A complete `GET /__admin/health` on a fresh connection; the whole answer.
+async fn health_on_a_new_connection(addr: std::net::SocketAddr) -> String {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    stream
+        .write_all(b"GET /__admin/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("request");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.expect("answer");
+    answer
+}
+
+/// Wait (within the guard) for the serve loop to end, and check it ended well.
+async fn server_ends(task: tokio::task::JoinHandle<std::io::Result<()>>) {
+    let ended = tokio::time::timeout(HANG_GUARD, task).await;
+    let result = ended
+        .expect("the server ended within the guard")
+        .expect("task");
+    assert!(result.is_ok(), "{result:?}");
+}
+
+/// Everything the server still sends on `stream` until it closes it (within the guard).
+async fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(HANG_GUARD, stream.read_to_end(&mut rest)).await;
+    read.expect("closed within the guard").expect("read");
+    rest
+}
+
 /// An upper bound for awaiting the server's end, so a regression fails instead of hanging.
 const HANG_GUARD: Duration = Duration::from_secs(60);
 
@@ -48,25 +77,13 @@ async fn a_half_sent_request_does_not_hold_the_server_open_after_the_grace_perio
         .await
         .expect("half a request");
     // A complete request on another connection proves the server took the stalled one in.
-    let mut other = TcpStream::connect(addr).await.expect("connect");
-    other
-        .write_all(b"GET /__admin/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .await
-        .expect("request");
-    let mut answer = String::new();
-    other.read_to_string(&mut answer).await.expect("answer");
+    let answer = health_on_a_new_connection(addr).await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 
     stop.send(()).expect("server still running");
-    let ended = tokio::time::timeout(HANG_GUARD, task).await;
-    let result = ended
-        .expect("the server ended within the guard")
-        .expect("task");
-    assert!(result.is_ok(), "{result:?}");
+    server_ends(task).await;
     // Nothing of the server outlives it: the stalled connection has been closed.
-    let mut rest = Vec::new();
-    let closed = tokio::time::timeout(HANG_GUARD, stalled.read_to_end(&mut rest)).await;
-    assert!(closed.expect("closed within the guard").is_ok());
+    read_until_closed(&mut stalled).await;
 }
 
 #[tokio::test]
@@ -91,8 +108,7 @@ async fn a_request_in_flight_at_shutdown_gets_its_answer() {
     let mut answer = String::new();
     client.read_to_string(&mut answer).await.expect("answer");
     assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
-    let ended = tokio::time::timeout(HANG_GUARD, task).await;
-    assert!(ended.expect("ended").expect("task").is_ok());
+    server_ends(task).await;
 }
 
 #[tokio::test]
@@ -101,13 +117,10 @@ async fn a_client_that_sends_nothing_is_disconnected_after_the_header_timeout() 
     // kept its connection (and the server's shutdown) open for ever.
     let (addr, stop, task) = serve(HANG_GUARD, Duration::from_millis(100)).await;
     let mut silent = TcpStream::connect(addr).await.expect("connect");
-    let mut rest = Vec::new();
-    let closed = tokio::time::timeout(HANG_GUARD, silent.read_to_end(&mut rest)).await;
-    assert!(closed.expect("closed within the guard").is_ok());
+    let rest = read_until_closed(&mut silent).await;
     assert!(rest.is_empty());
     stop.send(()).expect("server still running");
-    let ended = tokio::time::timeout(HANG_GUARD, task).await;
-    assert!(ended.expect("ended").expect("task").is_ok());
+    server_ends(task).await;
 }
 
 #[tokio::test]
@@ -118,24 +131,12 @@ async fn a_client_that_has_sent_nothing_does_not_delay_shutdown() {
     let (addr, stop, task) = serve(long, long).await;
     let mut silent = TcpStream::connect(addr).await.expect("connect");
     // A complete exchange on another connection proves the silent one was accepted first.
-    let mut other = TcpStream::connect(addr).await.expect("connect");
-    other
-        .write_all(b"GET /__admin/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .await
-        .expect("request");
-    let mut answer = String::new();
-    other.read_to_string(&mut answer).await.expect("answer");
+    let answer = health_on_a_new_connection(addr).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     stop.send(()).expect("server still running");
-    let ended = tokio::time::timeout(HANG_GUARD, task).await;
-    assert!(
-        ended
-            .expect("ended long before the grace period")
-            .expect("task")
-            .is_ok()
-    );
-    let mut rest = Vec::new();
-    let closed = tokio::time::timeout(HANG_GUARD, silent.read_to_end(&mut rest)).await;
-    assert!(closed.expect("closed").is_ok());
+    // Within the guard, that is long before the ten-minute grace period.
+    server_ends(task).await;
+    assert!(read_until_closed(&mut silent).await.is_empty());
 }
 
 #[tokio::test]
@@ -147,9 +148,7 @@ async fn http2_prior_knowledge_is_not_served() {
         .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
         .await
         .expect("preface");
-    let mut answer = Vec::new();
-    let read = tokio::time::timeout(HANG_GUARD, client.read_to_end(&mut answer)).await;
-    assert!(read.expect("the server answers and closes").is_ok());
+    let answer = read_until_closed(&mut client).await;
     // Closed without a word, or an HTTP/1.1 refusal: never an HTTP/2 frame.
     let text = String::from_utf8_lossy(&answer);
     assert!(

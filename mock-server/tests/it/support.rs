@@ -376,3 +376,16 @@ pub async fn oneshot(store: &Arc<Store>, request: axum::http::Request<axum::body
 pub fn default_auth() -> String {
     basic("rk_test_key", "rk_test_secret")
 }
+
+/// The keys of a JSON object, sorted: for asserting an answer's exact shape.
+#[track_caller]
+pub fn sorted_keys(value: &Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = value
+        .as_object()
+        .expect("a JSON object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    keys
+}
