@@ -15,8 +15,10 @@
 //! arguments, or a server at `--base-url` that refuses the credentials or is not a Rehook API).
 
 pub mod client;
+pub mod contract;
 pub mod error_text;
 pub mod input;
+pub mod model;
 pub mod replay;
 
 pub use client::{Answer, Client, ClientError};
