@@ -207,6 +207,8 @@ pub struct App {
     pub drops: Vec<Drop>,
     /// How many codes were generated so far (placeholders `0..generated`).
     pub generated: usize,
+    /// The server's values of the generated codes learned so far.
+    pub learned: BTreeMap<usize, String>,
 }
 
 impl App {
@@ -228,8 +230,17 @@ impl App {
         self.owners.get(code).and_then(|s| self.customers.get(s))
     }
 
+    /// The `k`-th generated code: its learned value, else its placeholder.
+    pub fn generated_code(&self, k: usize) -> String {
+        self.learned
+            .get(&k)
+            .cloned()
+            .unwrap_or_else(|| fresh_code(k))
+    }
+
     /// Replaces the placeholder of generated code `k` by the server's value.
     pub fn learn_code(&mut self, k: usize, actual: &str) {
+        self.learned.insert(k, actual.to_owned());
         let placeholder = fresh_code(k);
         if let Some(owner) = self.owners.remove(&placeholder) {
             if let Some(customer) = self.customers.get_mut(&owner) {
