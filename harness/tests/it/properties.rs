@@ -54,13 +54,12 @@ async fn tmp_debug_failure() {
     let mock = MockRehook::builder().seed(11).start().await;
     let options = RandomOptions {
         seed: 3,
-        cases: 8,
+        cases: 32,
         max_steps: 30,
-        accept_drops: true,
         ..RandomOptions::default()
     };
     match run_blocking(client_for(&mock), options.clone()).await {
-        Ok(report) => panic!("{report:?}"),
+        Ok(report) => panic!("{report:#?}"),
         Err(failure) => panic!("{failure}"),
     }
 }

@@ -61,6 +61,33 @@ pub fn expect(app: &mut App, source: &mut Source, call: &Call) -> Expect {
     }
 }
 
+/// A short name for the kind of outcome a step expects: `upsert 201`, `invoke 422
+/// SELF_REFERRAL`, `segment dropped duplicate_message_id`, ...
+pub fn outcome_key(expect: &Expect) -> String {
+    let reply_key = |reply: &Reply| match reply {
+        Reply::Error { status, code } => format!("{status} {code}"),
+        Reply::Dropped { reason } => format!("200 dropped {reason}"),
+        Reply::Event { referral, .. } => match referral {
+            Some(r) => format!("200 {}", r.status()),
+            None => "200".to_owned(),
+        },
+        other => other.status().to_string(),
+    };
+    match expect {
+        Expect::Reply(reply) => reply_key(reply),
+        Expect::Delivery {
+            play,
+            reply,
+            action,
+        } => match (play, reply) {
+            (Play::Dropped { reason, .. }, _) => format!("segment dropped {reason}"),
+            (Play::Filtered, _) => "segment filtered".to_owned(),
+            (_, Some(reply)) => format!("segment {} {}", action.unwrap_or("-"), reply_key(reply)),
+            (_, None) => "segment".to_owned(),
+        },
+    }
+}
+
 fn action_name(endpoint: Endpoint) -> &'static str {
     match endpoint {
         Endpoint::Customers => "identify_user",
@@ -103,6 +130,8 @@ pub struct Execution<'c> {
     pub calls: usize,
     /// The observation that disagreed, if one did.
     pub failed_check: Option<Request>,
+    /// How many steps expected each kind of outcome ([`outcome_key`]).
+    pub outcomes: BTreeMap<String, usize>,
 }
 
 type Checked = Result<(), String>;
@@ -130,6 +159,7 @@ impl<'c> Execution<'c> {
             records: Vec::new(),
             calls: 0,
             failed_check: None,
+            outcomes: BTreeMap::new(),
         }
     }
 
@@ -139,6 +169,7 @@ impl<'c> Execution<'c> {
         let before = self.app.clone();
         let expect = expect(&mut self.app, &mut self.source, &call);
         let request = self.request(&call)?;
+        *self.outcomes.entry(outcome_key(&expect)).or_default() += 1;
         let index = self.records.len() + 1;
         let mut record = Record {
             step: index,

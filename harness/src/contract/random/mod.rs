@@ -19,6 +19,7 @@ mod failure;
 pub mod steps;
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use proptest::strategy::{BoxedStrategy, Just, Strategy};
@@ -94,6 +95,9 @@ pub struct RandomReport {
     pub steps: usize,
     /// HTTP calls made (steps and observations).
     pub calls: usize,
+    /// How many steps expected each kind of outcome (`409 REFERRAL_CODE_TAKEN`,
+    /// `segment dropped duplicate_message_id`, ...): what the run exercised.
+    pub outcomes: BTreeMap<String, usize>,
 }
 
 /// The reference state the generator walks: the model under placeholder names, so that
@@ -126,7 +130,7 @@ impl ReferenceStateMachine for Machine {
     }
 
     fn transitions(state: &Plan) -> BoxedStrategy<Step> {
-        steps::steps(&state.app)
+        steps::steps(&state.app, &state.names)
     }
 
     fn apply(mut state: Plan, step: &Step) -> Plan {
@@ -176,7 +180,7 @@ pub fn run(client: &Client, options: &RandomOptions) -> Result<RandomReport, Ran
         },
     };
     let executions = AtomicUsize::new(0);
-    let totals = RefCell::new((0usize, 0usize));
+    let totals = RefCell::new((0usize, 0usize, BTreeMap::<String, usize>::new()));
     let last_failure: RefCell<Option<Failed>> = RefCell::new(None);
     let start = name_base(options.seed, options.salt);
 
@@ -189,7 +193,7 @@ pub fn run(client: &Client, options: &RandomOptions) -> Result<RandomReport, Ran
     }
 
     let strategy: Sequential<_, _, _, _> =
-        Machine::sequential_strategy(1..=options.max_steps.max(1));
+        Machine::sequential_strategy((options.max_steps * 2 / 3).max(1)..=options.max_steps.max(1));
     let result = runner.run(&strategy, |(_, steps, seen)| {
         let n = executions.fetch_add(1, Ordering::Relaxed) as u64;
         let names = Names {
@@ -209,6 +213,9 @@ pub fn run(client: &Client, options: &RandomOptions) -> Result<RandomReport, Ran
         let mut totals = totals.borrow_mut();
         totals.0 += exec.records.len();
         totals.1 += exec.calls;
+        for (key, count) in &exec.outcomes {
+            *totals.2.entry(key.clone()).or_default() += count;
+        }
         match outcome {
             Ok(()) => Ok(()),
             Err(problem) => {
@@ -218,13 +225,14 @@ pub fn run(client: &Client, options: &RandomOptions) -> Result<RandomReport, Ran
             }
         }
     });
-    let (steps, calls) = *totals.borrow();
+    let (steps, calls, outcomes) = totals.into_inner();
     match result {
         Ok(()) => Ok(RandomReport {
             seed: options.seed,
             cases: options.cases,
             steps,
             calls,
+            outcomes,
         }),
         Err(TestError::Fail(reason, _)) => {
             let (records, problem, check) = last_failure

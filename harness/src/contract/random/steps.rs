@@ -351,14 +351,58 @@ fn customer_code(generated: usize) -> BoxedStrategy<CodeField> {
     .boxed()
 }
 
-fn conversion_code(generated: usize) -> BoxedStrategy<CodeField> {
-    prop_oneof![
+/// A `metadata.referral_code` (or `traits.referral_code`). `true` only where it is never
+/// claimed (events): a claimed `"true"` would be shared by every execution.
+fn conversion_code(
+    generated: usize,
+    held: &[CodeRef],
+    with_bool: bool,
+) -> BoxedStrategy<CodeField> {
+    let odd = if with_bool {
+        CodeField::Bool
+    } else {
+        CodeField::Null
+    };
+    let base = prop_oneof![
         1 => Just(CodeField::Absent),
-        1 => prop_oneof![Just(CodeField::Null), Just(CodeField::Blank), Just(CodeField::Bool)],
-        8 => code_ref(generated).prop_map(CodeField::Code),
+        1 => prop_oneof![Just(CodeField::Null), Just(CodeField::Blank), Just(odd)],
+        5 => code_ref(generated).prop_map(CodeField::Code),
         2 => Just(CodeField::Own),
-    ]
-    .boxed()
+    ];
+    if held.is_empty() {
+        base.boxed()
+    } else {
+        let held = proptest::sample::select(held.to_vec()).prop_map(CodeField::Code);
+        prop_oneof![1 => base, 1 => held].boxed()
+    }
+}
+
+/// The codes someone holds in `app`, as references (so conversions often name a real code).
+fn held_codes(app: &App, names: &Names) -> Vec<CodeRef> {
+    app.owners
+        .keys()
+        .filter_map(|code| {
+            if let Some(k) = crate::model::app::fresh_index(code) {
+                return Some(CodeRef::Generated(k));
+            }
+            if let Some(k) = app
+                .learned
+                .iter()
+                .find(|(_, v)| *v == code)
+                .map(|(k, _)| *k)
+            {
+                return Some(CodeRef::Generated(k));
+            }
+            (0..CODES)
+                .find(|c| names.code(*c) == *code)
+                .map(CodeRef::Pool)
+                .or_else(|| {
+                    (0..NUMERIC_CODES)
+                        .find(|c| (names.base + 1 + u64::from(*c)).to_string() == *code)
+                        .map(CodeRef::Numeric)
+                })
+        })
+        .collect()
 }
 
 fn meta(code: BoxedStrategy<CodeField>) -> impl Strategy<Value = Meta> {
@@ -384,7 +428,7 @@ fn event_arg() -> impl Strategy<Value = EventArg> {
     ]
 }
 
-fn message(generated: usize) -> impl Strategy<Value = Message> {
+fn message(generated: usize, held: &[CodeRef]) -> BoxedStrategy<Message> {
     let kind = prop_oneof![
         5 => Just(Kind::Identify),
         5 => Just(Kind::Track),
@@ -398,9 +442,8 @@ fn message(generated: usize) -> impl Strategy<Value = Message> {
     ];
     let message_id = prop_oneof![2 => Just(None), 3 => (0..MESSAGE_IDS).prop_map(Some)];
     let code = prop_oneof![
-        3 => Just(CodeField::Absent),
-        3 => code_ref(generated).prop_map(CodeField::Code),
-        1 => Just(CodeField::Own),
+        2 => Just(CodeField::Absent),
+        4 => conversion_code(generated, held, false),
     ]
     .boxed();
     (
@@ -421,11 +464,13 @@ fn message(generated: usize) -> impl Strategy<Value = Message> {
                 payload,
             },
         )
+        .boxed()
 }
 
-/// The steps that may follow `app`'s state.
-pub fn steps(app: &App) -> BoxedStrategy<Step> {
+/// The steps that may follow `app`'s state (named with `names`).
+pub fn steps(app: &App, names: &Names) -> BoxedStrategy<Step> {
     let generated = app.generated;
+    let held = held_codes(app, names);
     let upsert = (
         src(),
         meta(Just(CodeField::Absent).boxed()),
@@ -436,13 +481,16 @@ pub fn steps(app: &App) -> BoxedStrategy<Step> {
             metadata,
             code,
         });
-    let invoke = (event_arg(), src(), meta(conversion_code(generated))).prop_map(
-        |(event, source, metadata)| Step::Invoke {
+    let invoke = (
+        event_arg(),
+        src(),
+        meta(conversion_code(generated, &held, true)),
+    )
+        .prop_map(|(event, source, metadata)| Step::Invoke {
             event,
             source,
             metadata,
-        },
-    );
+        });
     let reads = prop_oneof![
         2 => who_or_nobody().prop_map(Step::Get),
         1 => who().prop_map(Step::GetById),
@@ -452,7 +500,7 @@ pub fn steps(app: &App) -> BoxedStrategy<Step> {
     prop_oneof![
         6 => upsert,
         5 => invoke,
-        5 => message(generated).prop_map(Step::Segment),
+        5 => message(generated, &held).prop_map(Step::Segment),
         2 => reads,
     ]
     .boxed()
