@@ -9,6 +9,8 @@
 //! - [`replay`](mod@replay): the harness playing Segment (ingestion rules and the Rehook destination's
 //!   default mapping, from [`rehook_mock::segment`]) and recording what became of each message.
 //! - [`error_text`](mod@error_text): one line for an error and its causes, each cause once.
+//! - [`model`]: the reference model of one application (the contract's rules, pure, sharing
+//!   no code with the fake) that the random sequences of [`contract`] are checked against.
 //!
 //! The binary `rehook-harness` puts them behind a command line; its exit codes are 0 (every
 //! message got an answer), 1 (some call got a 5xx or no answer) and 2 (unusable input or
