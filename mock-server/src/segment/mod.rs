@@ -9,15 +9,22 @@
 //!   `missing_event_name`, `duplicate_message_id`) and hands back an [`Accepted`] message.
 //! - [`map_default`] applies the Rehook destination's default, published mappings to an accepted
 //!   message: a [`RehookCall`] to run, `filtered`, or a mapping drop.
+//! - [`MappingSet`] runs custom mappings (Segment's "build your own mappings": triggers,
+//!   actions, `@path` / `@if` / `@template` fields); the defaults are one such set.
 //! - [`js_number_string`] turns JSON numbers into text the way JavaScript's `String(number)`
 //!   does, because that is what Segment's validation does to numeric ids and names;
 //!   [`id_text`] reads an id or a name as ingestion does (non-empty strings and numbers).
 
 mod ingest;
 mod mapping;
+mod mappings;
 
 pub use ingest::{Accepted, IngestDrop, MessageType, SeenMessageIds, id_text, ingest};
-pub use mapping::{Action, Mapped, MappingDrop, RehookCall, map_default};
+pub use mapping::{Action, Field, Mapped, MappingDrop, RehookCall, map_default};
+pub use mappings::{
+    DEFAULT_MAPPINGS_JSON, Fired, MAX_MAPPINGS, Mapping, MappingSet, MappingsError, Trigger,
+    TriggerError,
+};
 
 /// A JSON number as JavaScript's `String(number)` writes it.
 ///
