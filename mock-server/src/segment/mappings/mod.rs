@@ -420,3 +420,273 @@ impl From<MappingsError> for ApiError {
         ApiError::new(ErrorCode::InvalidMappings, e.message).with_details(e.details)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+    use crate::segment::ingest;
+
+    fn set(mappings: Value) -> MappingSet {
+        MappingSet::from_json(&json!({ "mappings": mappings })).expect("valid mappings")
+    }
+
+    fn refused(mappings: Value) -> MappingsError {
+        MappingSet::from_json(&json!({ "mappings": mappings })).unwrap_err()
+    }
+
+    fn run(set: &MappingSet, message: Value) -> Vec<(Option<String>, Mapped)> {
+        let accepted = ingest(&message, &mut HashSet::<String>::new()).expect("accepted");
+        set.map(&accepted)
+    }
+
+    fn track_all(name: &str, trigger: &str) -> Value {
+        json!({"name": name, "subscribe": trigger, "action": "track_event",
+               "mapping": {"event_name": {"@path": "$.event"}, "source_id": {"@path": "$.userId"}}})
+    }
+
+    fn call(action: Action, body: Value) -> Mapped {
+        Mapped::Call(RehookCall { action, body })
+    }
+
+    #[test]
+    fn every_matching_mapping_fires_in_file_order_and_none_is_filtered() {
+        let set = set(json!([
+            track_all("All tracks", "type = \"track\""),
+            track_all("Orders", "event = \"Order Completed\""),
+        ]));
+        let order = json!({"type": "track", "userId": "u", "event": "Order Completed"});
+        let body = json!({"event_name": "Order Completed", "source_id": "u"});
+        assert_eq!(
+            run(&set, order),
+            vec![
+                (
+                    Some("All tracks".into()),
+                    call(Action::TrackEvent, body.clone())
+                ),
+                (Some("Orders".into()), call(Action::TrackEvent, body)),
+            ]
+        );
+        assert_eq!(
+            run(&set, json!({"type": "identify", "userId": "u"})),
+            vec![(None, Mapped::Filtered)]
+        );
+    }
+
+    #[test]
+    fn a_disabled_mapping_never_fires() {
+        let mut mapping = track_all("Off", "type = \"track\"");
+        mapping["enabled"] = json!(false);
+        let set = set(json!([mapping]));
+        let msg = json!({"type": "track", "userId": "u", "event": "e"});
+        assert_eq!(run(&set, msg), vec![(None, Mapped::Filtered)]);
+    }
+
+    #[test]
+    fn a_required_field_that_resolves_to_nothing_drops_naming_the_field() {
+        let set = set(
+            json!([{"name": "Plans", "subscribe": "type = \"track\"", "action": "track_event",
+            "mapping": {"event_name": {"@path": "$.properties.plan"}, "source_id": {"@path": "$.userId"}}}]),
+        );
+        let msg = json!({"type": "track", "userId": "u", "event": "e", "properties": {}});
+        let dropped = Mapped::Dropped {
+            action: Action::TrackEvent,
+            reason: MappingDrop::MissingRequiredField(Field::EventName),
+        };
+        assert_eq!(run(&set, msg), vec![(Some("Plans".into()), dropped)]);
+        assert_eq!(
+            MappingDrop::MissingRequiredField(Field::EventName).reason(),
+            "missing_required_field:event_name"
+        );
+        let by_email = set_source(json!({"@path": "$.context.traits.email"}));
+        let msg = json!({"type": "identify", "userId": "u"});
+        assert_eq!(
+            run(&by_email, msg)[0].1,
+            Mapped::Dropped {
+                action: Action::IdentifyUser,
+                reason: MappingDrop::MissingRequiredField(Field::SourceId),
+            }
+        );
+    }
+
+    fn set_source(source: Value) -> MappingSet {
+        set(
+            json!([{"name": "Id", "subscribe": "type = \"identify\"", "action": "identify_user",
+                     "mapping": {"source_id": source, "metadata": {"@path": "$.traits"}}}]),
+        )
+    }
+
+    #[test]
+    fn source_id_from_user_id_keeps_the_default_drop_reasons() {
+        let set = set_source(json!({"@path": "$.userId"}));
+        let msg = json!({"type": "identify", "anonymousId": "a"});
+        assert_eq!(
+            run(&set, msg)[0].1,
+            Mapped::Dropped {
+                action: Action::IdentifyUser,
+                reason: MappingDrop::AnonymousOnly
+            }
+        );
+    }
+
+    #[test]
+    fn numbers_and_booleans_become_text_in_text_fields_only() {
+        let set = set(
+            json!([{"name": "Counts", "subscribe": "type = \"track\"", "action": "track_event",
+            "mapping": {"event_name": {"@path": "$.properties.n"}, "source_id": {"@path": "$.properties.vip"},
+                        "metadata": {"n": {"@path": "$.properties.n"}}}}]),
+        );
+        let msg = json!({"type": "track", "userId": "u", "event": "e",
+                         "properties": {"n": 4021.0, "vip": true}});
+        assert_eq!(
+            run(&set, msg)[0].1,
+            call(
+                Action::TrackEvent,
+                json!({"event_name": "4021", "source_id": "true", "metadata": {"n": 4021.0}})
+            )
+        );
+    }
+
+    #[test]
+    fn context_enters_metadata_only_when_a_mapping_names_it() {
+        let msg = json!({"type": "identify", "userId": "u", "traits": {"plan": "pro"},
+                         "context": {"personas": {"computation_key": "k"}}});
+        let Mapped::Call(plain) = &run(MappingSet::defaults(), msg.clone())[0].1 else {
+            panic!("a call")
+        };
+        assert_eq!(plain.body["metadata"], json!({"plan": "pro"}));
+        let explicit = set(
+            json!([{"name": "Ctx", "subscribe": "type = \"identify\"", "action": "identify_user",
+            "mapping": {"source_id": {"@path": "$.userId"},
+                        "metadata": {"audience": {"@path": "$.context.personas.computation_key"}}}}]),
+        );
+        let Mapped::Call(call) = &run(&explicit, msg)[0].1 else {
+            panic!("a call")
+        };
+        assert_eq!(call.body["metadata"], json!({"audience": "k"}));
+    }
+
+    #[test]
+    fn fifty_mappings_load_and_a_fifty_first_is_refused_naming_the_limit() {
+        let many: Vec<Value> = (0..51)
+            .map(|i| track_all(&format!("m{i}"), "type = \"track\""))
+            .collect();
+        assert_eq!(set(json!(many[..50])).mappings().len(), 50);
+        let err = refused(json!(many));
+        assert_eq!(
+            err.message,
+            "an application has at most 50 mappings; this document has 51"
+        );
+        assert_eq!(err.details, json!({"limit": 50, "count": 51}));
+    }
+
+    #[test]
+    fn bad_mappings_are_refused_naming_the_mapping_and_the_field() {
+        let ok = track_all("Ok", "type = \"track\"");
+        let cases = [
+            (
+                json!({"name": "T", "subscribe": "type = ", "action": "track_event",
+                       "mapping": {"event_name": "e", "source_id": "s"}}),
+                "mapping 1 (\"T\"): the trigger does not parse at position 8: expected a string, a number, true, false or null, found the end of the trigger",
+                json!({"index": 1, "name": "T", "field": "subscribe", "position": 8}),
+            ),
+            (
+                json!({"name": "T", "subscribe": "type = \"track\"", "action": "track_event",
+                       "mapping": {"source_id": "s"}}),
+                "mapping 1 (\"T\"): track_event needs the field `event_name`",
+                json!({"index": 1, "name": "T", "field": "event_name"}),
+            ),
+            (
+                json!({"name": "T", "subscribe": "type = \"track\"", "action": "identify_user",
+                       "mapping": {"source_id": "s", "event_name": "e"}}),
+                "mapping 1 (\"T\"): identify_user has no field `event_name` (its fields: source_id, metadata, referral_code)",
+                json!({"index": 1, "name": "T", "field": "event_name"}),
+            ),
+            (
+                json!({"name": "T", "subscribe": "type = \"track\"", "action": "send_email",
+                       "mapping": {}}),
+                "mapping 1 (\"T\"): `action` must be \"identify_user\" or \"track_event\"",
+                json!({"index": 1, "name": "T", "field": "action"}),
+            ),
+            (
+                json!({"subscribe": "type = \"track\"", "action": "track_event", "mapping": {}}),
+                "mapping 1: `name` must be a non-blank string",
+                json!({"index": 1, "field": "name"}),
+            ),
+            (
+                track_all("Ok", "type = \"page\""),
+                "mapping 1 (\"Ok\"): the name \"Ok\" is used by an earlier mapping",
+                json!({"index": 1, "name": "Ok", "field": "name"}),
+            ),
+            (
+                json!({"name": "T", "subscribe": "type = \"track\"", "action": "track_event",
+                       "mapping": {"event_name": {"@path": "event"}, "source_id": "s"}}),
+                "mapping 1 (\"T\"): field `event_name`: the path `event` must start with `$.` (e.g. `$.traits.email`)",
+                json!({"index": 1, "name": "T", "field": "event_name"}),
+            ),
+            (
+                json!({"name": "T", "trigger": "type = \"track\""}),
+                "mapping 1 (\"T\"): unknown key `trigger` (a mapping has name, enabled, subscribe, action and mapping)",
+                json!({"index": 1, "name": "T", "field": "trigger"}),
+            ),
+        ];
+        for (bad, message, details) in cases {
+            let err = refused(json!([ok.clone(), bad]));
+            assert_eq!(err.message, message);
+            assert_eq!(err.details, details, "{message}");
+            let api = ApiError::from(err);
+            assert_eq!(api.code, ErrorCode::InvalidMappings);
+        }
+        for (doc, message) in [
+            (
+                json!([]),
+                "a mapping document is an object: {\"mappings\": [...]}",
+            ),
+            (
+                json!({"mappings": {}}),
+                "`mappings` must be an array of mappings",
+            ),
+            (
+                json!({"mappings": [], "extra": 1}),
+                "a mapping document has only the key `mappings`, found `extra`",
+            ),
+        ] {
+            assert_eq!(MappingSet::from_json(&doc).unwrap_err().message, message);
+        }
+        assert!(
+            MappingSet::from_json_str("{")
+                .unwrap_err()
+                .message
+                .starts_with("the mapping file is not JSON")
+        );
+    }
+
+    #[test]
+    fn segment_spellings_of_the_action_are_read_and_written_back_in_ours() {
+        let set = set(
+            json!([{"name": "T", "subscribe": "type = \"identify\"", "partnerAction": "identifyUser",
+                              "mapping": {"source_id": {"@path": "$.userId"}}}]),
+        );
+        assert_eq!(set.mappings()[0].action(), Action::IdentifyUser);
+        assert_eq!(
+            set.to_json(),
+            json!({"mappings": [{"name": "T", "enabled": true, "subscribe": "type = \"identify\"",
+                                 "action": "identify_user", "mapping": {"source_id": {"@path": "$.userId"}}}]})
+        );
+        assert_eq!(MappingSet::from_json(&set.to_json()), Ok(set));
+    }
+
+    #[test]
+    fn the_default_file_is_the_two_default_mappings() {
+        let defaults = MappingSet::defaults();
+        let names: Vec<&str> = defaults.mappings().iter().map(Mapping::name).collect();
+        assert_eq!(names, ["Identify User", "Track Event"]);
+        assert!(defaults.is_default());
+        assert!(!set(json!([track_all("x", "type = \"track\"")])).is_default());
+        assert_eq!(
+            MappingSet::from_json(&defaults.to_json()).as_ref(),
+            Ok(defaults)
+        );
+    }
+}
