@@ -23,7 +23,7 @@ pub use ingest::{Accepted, IngestDrop, MessageType, SeenMessageIds, id_text, ing
 pub use mapping::{Action, Field, Mapped, MappingDrop, RehookCall, map_default};
 pub use mappings::{
     DEFAULT_MAPPINGS_JSON, Fired, MAX_MAPPINGS, Mapping, MappingSet, MappingsError, Trigger,
-    TriggerError,
+    TriggerError, read_mappings_file,
 };
 
 /// A JSON number as JavaScript's `String(number)` writes it.

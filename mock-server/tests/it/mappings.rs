@@ -138,3 +138,272 @@ fn the_default_file_maps_the_node_sdk_corpus_as_the_built_in_mapping_does() {
     assert!(outcomes.iter().any(|o| *o == Mapped::Filtered));
     assert!(outcomes.iter().any(|o| matches!(o, Mapped::Dropped { .. })));
 }
+
+mod doors {
+    //! Loading mappings: the admin API, the builder, the command line, config and state.
+
+    use rehook_mock::config::Cli;
+    use rehook_mock::segment::MappingSet;
+    use rehook_mock::{AppConfig, MockRehook};
+    use reqwest::Method;
+    use serde_json::{Value, json};
+
+    use crate::support::{Fake, send};
+
+    fn page_views() -> Value {
+        serde_json::from_str(include_str!("../../../examples/mappings/page-views.json"))
+            .expect("the example is JSON")
+    }
+
+    fn defaults() -> Value {
+        serde_json::from_str(include_str!("../../../mappings/default.json")).expect("JSON")
+    }
+
+    /// The document as the admin API shows it back (`enabled` written out).
+    fn shown(doc: &Value) -> Value {
+        MappingSet::from_json(doc).expect("valid").to_json()
+    }
+
+    async fn put(fake: &Fake, path: &str, body: &Value) -> crate::support::Reply {
+        send(fake.request(Method::PUT, path).json(body)).await
+    }
+
+    #[tokio::test]
+    async fn get_shows_the_defaults_until_a_put_replaces_them() {
+        let fake = Fake::start().await;
+        assert_eq!(
+            fake.admin_get("/__admin/mappings").await,
+            shown(&defaults())
+        );
+        let reply = put(&fake, "/__admin/mappings", &page_views()).await;
+        assert_eq!(reply.ok(200), &shown(&page_views()));
+        assert_eq!(
+            fake.admin_get("/__admin/mappings").await,
+            shown(&page_views())
+        );
+        let doc = fake
+            .mock
+            .store()
+            .mappings_doc(None)
+            .expect("the default app");
+        let names: Vec<&str> = doc["mappings"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|m| m["name"].as_str().expect("a name"))
+            .collect();
+        assert_eq!(names, ["Identify User", "Track Event", "Page views"]);
+    }
+
+    #[tokio::test]
+    async fn a_refused_mapping_document_changes_nothing_and_names_the_mapping() {
+        let fake = Fake::start().await;
+        put(&fake, "/__admin/mappings", &page_views()).await.ok(200);
+        let before = fake.state().await;
+        let mut bad = page_views();
+        bad["mappings"][2]["subscribe"] = json!("type = \"page\" and");
+        let reply = put(&fake, "/__admin/mappings", &bad).await;
+        let body = reply.error(400, "INVALID_MAPPINGS");
+        assert_eq!(
+            body["message"],
+            "mapping 2 (\"Page views\"): the trigger does not parse at position 18: expected a field path, `not` or `(`, found the end of the trigger"
+        );
+        assert_eq!(
+            body["details"],
+            json!({"index": 2, "name": "Page views", "field": "subscribe", "position": 18})
+        );
+        let many: Vec<Value> = (0..51)
+            .map(|i| {
+                let mut m = page_views()["mappings"][2].clone();
+                m["name"] = json!(format!("m{i}"));
+                m
+            })
+            .collect();
+        let reply = put(&fake, "/__admin/mappings", &json!({"mappings": many})).await;
+        assert_eq!(
+            reply.error(400, "INVALID_MAPPINGS")["details"],
+            json!({"limit": 50, "count": 51})
+        );
+        put(&fake, "/__admin/mappings", &json!([1]))
+            .await
+            .error(400, "INVALID_BODY");
+        assert_eq!(fake.state().await, before);
+    }
+
+    #[tokio::test]
+    async fn mappings_belong_to_the_application_named_by_app() {
+        let fake = Fake::with(
+            MockRehook::builder()
+                .app(AppConfig::default_app())
+                .app(AppConfig::new("rk_other", "s")),
+        )
+        .await;
+        put(&fake, "/__admin/mappings?app=rk_other", &page_views())
+            .await
+            .ok(200);
+        assert_eq!(
+            fake.admin_get("/__admin/mappings?app=rk_other").await,
+            shown(&page_views())
+        );
+        assert_eq!(
+            fake.admin_get("/__admin/mappings").await,
+            shown(&defaults())
+        );
+        put(&fake, "/__admin/mappings?app=nope", &page_views())
+            .await
+            .error(404, "APP_NOT_FOUND");
+    }
+
+    #[tokio::test]
+    async fn the_state_export_carries_custom_mappings_and_an_import_without_them_restores_the_defaults()
+     {
+        let fake = Fake::start().await;
+        let plain = fake.state().await;
+        assert!(plain["config"]["applications"][0].get("mappings").is_none());
+        put(&fake, "/__admin/mappings", &page_views()).await.ok(200);
+        let custom = fake.state().await;
+        assert_eq!(
+            custom["config"]["applications"][0]["mappings"],
+            shown(&page_views())["mappings"]
+        );
+        put(&fake, "/__admin/state", &plain).await.ok(200);
+        assert_eq!(
+            fake.admin_get("/__admin/mappings").await,
+            shown(&defaults())
+        );
+        put(&fake, "/__admin/state", &custom).await.ok(200);
+        assert_eq!(
+            fake.admin_get("/__admin/mappings").await,
+            shown(&page_views())
+        );
+        assert_eq!(fake.state().await, custom);
+    }
+
+    #[tokio::test]
+    async fn the_config_document_sets_keeps_and_clears_mappings() {
+        let fake = Fake::start().await;
+        let app = |extra: Value| {
+            let mut doc = json!({"api_key": "rk_test_key"});
+            doc.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            json!({"applications": [doc]})
+        };
+        let list = page_views()["mappings"].clone();
+        put(&fake, "/__admin/config", &app(json!({"mappings": list})))
+            .await
+            .ok(200);
+        assert_eq!(
+            fake.admin_get("/__admin/mappings").await,
+            shown(&page_views())
+        );
+        put(&fake, "/__admin/config", &app(json!({}))).await.ok(200);
+        assert_eq!(
+            fake.admin_get("/__admin/mappings").await,
+            shown(&page_views()),
+            "kept"
+        );
+        let reply = put(
+            &fake,
+            "/__admin/config",
+            &app(json!({"mappings": [{"name": "x"}]})),
+        )
+        .await;
+        assert_eq!(
+            reply.error(400, "INVALID_MAPPINGS")["details"],
+            json!({"app": "rk_test_key", "index": 0, "name": "x", "field": "subscribe"})
+        );
+        put(&fake, "/__admin/config", &app(json!({"mappings": null})))
+            .await
+            .ok(200);
+        assert_eq!(
+            fake.admin_get("/__admin/mappings").await,
+            shown(&defaults())
+        );
+    }
+
+    #[tokio::test]
+    async fn the_builder_loads_mappings_for_the_default_application() {
+        let set = MappingSet::from_json(&page_views()).expect("valid");
+        let mock = MockRehook::builder().mappings(set.clone()).start().await;
+        assert_eq!(mock.store().mappings_doc(None).expect("app"), set.to_json());
+    }
+
+    fn settings(args: &[&str]) -> Result<rehook_mock::config::Settings, String> {
+        Cli::try_parse_args(std::iter::once("rehook-mock").chain(args.iter().copied()))
+            .map_err(|e| e.to_string())?
+            .into_settings()
+    }
+
+    fn example(name: &str) -> String {
+        format!("{}/../examples/mappings/{name}", env!("CARGO_MANIFEST_DIR"))
+    }
+
+    fn temp(name: &str, text: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("rehook-mappings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join(name);
+        std::fs::write(&path, text).expect("write");
+        path
+    }
+
+    #[test]
+    fn the_mappings_flag_and_the_config_file_key_load_a_file() {
+        let page_views = MappingSet::from_json(&page_views()).expect("valid");
+        let s = settings(&["--mappings", &example("page-views.json")]).expect("loads");
+        assert_eq!(s.config.apps[0].mapping_set(), &page_views);
+        let by_key = temp(
+            "by-key.json",
+            &json!({"applications": {"k2": {"mappings": []}}}).to_string(),
+        );
+        let s = settings(&[
+            "--app",
+            "k1:s",
+            "--app",
+            "k2:s",
+            "--mappings",
+            by_key.to_str().unwrap(),
+        ])
+        .expect("loads");
+        assert!(s.config.apps[0].mapping_set().is_default());
+        assert!(s.config.apps[1].mapping_set().mappings().is_empty());
+        let err = settings(&["--mappings", by_key.to_str().unwrap()]).unwrap_err();
+        assert!(
+            err.contains("names the application \"k2\", which is not configured"),
+            "{err}"
+        );
+        // A relative path in a config file is read from the config file's folder.
+        temp(
+            "pv.json",
+            &serde_json::to_string(&super::doors::page_views()).unwrap(),
+        );
+        let config = temp("config.toml", "mappings = \"pv.json\"\n");
+        let s = settings(&["--config", config.to_str().unwrap()]).expect("loads");
+        assert_eq!(s.config.apps[0].mapping_set(), &page_views);
+        let bad = temp(
+            "bad.json",
+            r#"{"mappings": [{"name": "x", "subscribe": "type ="}]}"#,
+        );
+        let err = settings(&["--mappings", bad.to_str().unwrap()]).unwrap_err();
+        assert!(
+            err.contains("mapping 0 (\"x\"): the trigger does not parse at position 7"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_binary_refuses_a_bad_mapping_file_at_start() {
+        let bad = temp("bin-bad.json", r#"{"mappings": 3}"#);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_rehook-mock"))
+            .args(["--bind", "127.0.0.1:0", "--mappings", bad.to_str().unwrap()])
+            .env_remove("REHOOK_MAPPINGS")
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("`mappings` must be an array of mappings"),
+            "{stderr}"
+        );
+    }
+}

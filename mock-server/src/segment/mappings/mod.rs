@@ -260,6 +260,35 @@ impl MappingSet {
     }
 }
 
+/// A mapping file as `rehook-mock --mappings FILE` reads it: one application's document
+/// (`{"mappings": [...]}`, for the default application), or several keyed by API key
+/// (`{"applications": {"<api_key>": {"mappings": [...]}}}`). `None` names the default
+/// application.
+pub fn read_mappings_file(text: &str) -> Result<Vec<(Option<String>, MappingSet)>, MappingsError> {
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    let doc: Value = serde_json::from_str(text)
+        .map_err(|e| MappingsError::document(format!("the mapping file is not JSON: {e}")))?;
+    let Some(apps) = doc.get("applications") else {
+        return Ok(vec![(None, MappingSet::from_json(&doc)?)]);
+    };
+    let (Some(apps), 1) = (apps.as_object(), doc.as_object().map_or(0, Map::len)) else {
+        return Err(MappingsError::document(
+            "a mapping file is {\"mappings\": [...]} or {\"applications\": {\"<api_key>\": {\"mappings\": [...]}}}",
+        ));
+    };
+    apps.iter()
+        .map(|(key, doc)| {
+            MappingSet::from_json(doc)
+                .map(|set| (Some(key.clone()), set))
+                .map_err(|mut e| {
+                    e.message = format!("application {key:?}: {}", e.message);
+                    e.details["app"] = json!(key);
+                    e
+                })
+        })
+        .collect()
+}
+
 fn parse_mapping(item: &Value) -> Result<Mapping, MappingsError> {
     let Some(object) = item.as_object() else {
         return Err(MappingsError::document(
@@ -675,6 +704,42 @@ mod tests {
                                  "action": "identify_user", "mapping": {"source_id": {"@path": "$.userId"}}}]})
         );
         assert_eq!(MappingSet::from_json(&set.to_json()), Ok(set));
+    }
+
+    #[test]
+    fn a_mapping_file_holds_one_application_or_several_by_api_key() {
+        let one = json!({"mappings": [track_all("A", "type = \"track\"")]}).to_string();
+        let read = read_mappings_file(&one).expect("one application");
+        assert_eq!(read.len(), 1);
+        assert_eq!(read[0].0, None);
+        let several = json!({"applications": {
+            "k1": {"mappings": [track_all("A", "type = \"track\"")]},
+            "k2": {"mappings": []},
+        }})
+        .to_string();
+        let read = read_mappings_file(&several).expect("two applications");
+        let keys: Vec<_> = read
+            .iter()
+            .map(|(k, s)| (k.clone(), s.mappings().len()))
+            .collect();
+        assert_eq!(keys, [(Some("k1".into()), 1), (Some("k2".into()), 0)]);
+        let bad = json!({"applications": {"k1": {"mappings": [{"name": "B"}]}}}).to_string();
+        let err = read_mappings_file(&bad).unwrap_err();
+        assert_eq!(
+            err.message,
+            "application \"k1\": mapping 0 (\"B\"): `subscribe` must be a trigger such as \"type = \\\"track\\\"\""
+        );
+        assert_eq!(
+            err.details,
+            json!({"app": "k1", "index": 0, "name": "B", "field": "subscribe"})
+        );
+        let mixed = json!({"applications": {}, "mappings": []}).to_string();
+        assert!(
+            read_mappings_file(&mixed)
+                .unwrap_err()
+                .message
+                .starts_with("a mapping file is")
+        );
     }
 
     #[test]
