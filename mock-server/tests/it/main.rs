@@ -14,3 +14,4 @@ mod concurrency;
 mod customers;
 mod events;
 mod front_door;
+mod real_clients;
