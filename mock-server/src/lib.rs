@@ -41,4 +41,4 @@ mod rehook;
 pub use config::{AppConfig, Config, DropMode};
 pub use error::{ApiError, ErrorCode};
 pub use server::{MockRehook, MockRehookBuilder, SHUTDOWN_GRACE, Timeouts, app, run, run_with};
-pub use store::{Customer, DropEntry, Event, Store};
+pub use store::{Customer, DeliveryEntry, DeliveryOutcome, DropEntry, Event, Store};
