@@ -407,3 +407,215 @@ mod doors {
         );
     }
 }
+
+mod through_the_front_door {
+    //! Custom mappings at work behind `/v1/batch`: the README's examples, several mappings
+    //! firing for one message, and a required field that resolves to nothing.
+
+    use rehook_mock::MockRehook;
+    use rehook_mock::segment::MappingSet;
+    use reqwest::Method;
+    use serde_json::{Value, json};
+
+    use crate::support::{Fake, basic, send};
+
+    async fn fake_with(file: &str) -> Fake {
+        let set = MappingSet::from_json_str(file).expect("the example loads");
+        Fake::with(MockRehook::builder().seed(3).mappings(set)).await
+    }
+
+    async fn batch(fake: &Fake, messages: Value) {
+        let reply = send(
+            fake.request(Method::POST, "/v1/batch")
+                .header("authorization", basic("wk_test", ""))
+                .json(&json!({ "batch": messages })),
+        )
+        .await;
+        assert_eq!(reply.ok(200), &json!({"success": true}));
+    }
+
+    /// `(type, action, outcome, status, reason)` of each delivery-log entry.
+    async fn outcomes(fake: &Fake) -> Vec<Value> {
+        let log = fake.admin_get("/__admin/deliveries").await;
+        log.as_array()
+            .expect("an array")
+            .iter()
+            .map(|e| {
+                json!([
+                    e["type"],
+                    e["action"],
+                    e["outcome"],
+                    e["status"],
+                    e["reason"]
+                ])
+            })
+            .collect()
+    }
+
+    /// `(event_name, source_id, metadata)` of each stored event.
+    async fn events(fake: &Fake) -> Vec<Value> {
+        let list = fake.admin_get("/__admin/events").await;
+        list.as_array()
+            .expect("an array")
+            .iter()
+            .map(|e| json!([e["event_name"], e["source_id"], e["metadata"]]))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn page_views_become_track_events_named_by_their_type() {
+        let fake = fake_with(include_str!("../../../examples/mappings/page-views.json")).await;
+        batch(
+            &fake,
+            json!([
+                {"type": "identify", "userId": "u-1", "traits": {"plan": "pro"}},
+                {"type": "page", "userId": "u-1", "name": "Pricing",
+                 "properties": {"url": "https://example.test/pricing", "title": "Pricing"},
+                 "context": {"page": {"path": "/pricing"}}},
+                {"type": "page", "anonymousId": "a-1", "name": "Home"},
+                {"type": "track", "userId": "u-1", "event": "Order Completed"},
+                {"type": "screen", "userId": "u-1", "name": "Home"},
+            ]),
+        )
+        .await;
+        assert_eq!(
+            events(&fake).await,
+            [
+                json!(["page", "u-1", {"name": "Pricing", "url": "https://example.test/pricing"}]),
+                json!(["Order Completed", "u-1", {}]),
+            ]
+        );
+        assert_eq!(
+            outcomes(&fake).await,
+            [
+                json!(["identify", "identify_user", "delivered", 201, null]),
+                json!(["page", "track_event", "delivered", 200, null]),
+                json!(["page", "track_event", "dropped", null, "anonymous_only"]),
+                json!(["track", "track_event", "delivered", 200, null]),
+                json!(["screen", null, "filtered", null, null]),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn source_ids_come_from_the_email_and_context_stays_out_of_metadata() {
+        let fake = fake_with(include_str!(
+            "../../../examples/mappings/email-source-id.json"
+        ))
+        .await;
+        batch(
+            &fake,
+            json!([
+                {"type": "identify", "userId": "u-1",
+                 "traits": {"email": "ada@example.test", "referral_code": "ADA"},
+                 "context": {"traits": {"email": "other@example.test"}, "ip": "1.2.3.4"}},
+                {"type": "track", "userId": "u-2", "event": "signup",
+                 "properties": {"referral_code": "ADA"},
+                 "context": {"traits": {"email": "ben@example.test"}}},
+                {"type": "track", "userId": "u-3", "event": "signup"},
+            ]),
+        )
+        .await;
+        let customers = fake.admin_get("/__admin/customers").await;
+        let shown: Vec<Value> = customers
+            .as_array()
+            .expect("an array")
+            .iter()
+            .map(|c| json!([c["source_id"], c["metadata"], c["referred_by"]]))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                json!(["ada@example.test", {"email": "ada@example.test", "referral_code": "ADA"}, null]),
+                json!(["ben@example.test", {}, "ada@example.test"]),
+            ]
+        );
+        assert_eq!(
+            outcomes(&fake).await,
+            [
+                json!(["identify", "identify_user", "delivered", 201, null]),
+                json!(["track", "track_event", "delivered", 200, null]),
+                json!([
+                    "track",
+                    "track_event",
+                    "dropped",
+                    null,
+                    "missing_required_field:source_id"
+                ]),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_message_two_mappings_match_runs_both_and_logs_one_entry_each() {
+        let set = json!({"mappings": [
+            {"name": "Every track", "subscribe": "type = \"track\"", "action": "track_event",
+             "mapping": {"event_name": {"@path": "$.event"}, "source_id": {"@path": "$.userId"}}},
+            {"name": "Orders by plan", "subscribe": "type = \"track\" and event = \"Order Completed\"",
+             "action": "track_event",
+             "mapping": {"event_name": {"@template": "order-{{properties.plan}}"},
+                         "source_id": {"@path": "$.userId"},
+                         "metadata": {"total": {"@path": "$.properties.total"}}}},
+        ]});
+        let fake = fake_with(&set.to_string()).await;
+        batch(
+            &fake,
+            json!([
+                {"type": "track", "userId": "u-1", "event": "Order Completed", "messageId": "m-1",
+                 "properties": {"plan": "pro", "total": 42.5}},
+                {"type": "track", "userId": "u-1", "event": "Viewed", "messageId": "m-2"},
+                {"type": "identify", "userId": "u-1", "messageId": "m-3"},
+            ]),
+        )
+        .await;
+        assert_eq!(
+            events(&fake).await,
+            [
+                json!(["Order Completed", "u-1", {}]),
+                json!(["order-pro", "u-1", {"total": 42.5}]),
+                json!(["Viewed", "u-1", {}]),
+            ]
+        );
+        let log = fake.admin_get("/__admin/deliveries").await;
+        let ids: Vec<&Value> = log
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["message_id"])
+            .collect();
+        assert_eq!(ids, ["m-1", "m-1", "m-2", "m-3"]);
+        assert_eq!(
+            outcomes(&fake).await[3],
+            json!(["identify", null, "filtered", null, null])
+        );
+    }
+
+    #[tokio::test]
+    async fn mappings_put_through_the_admin_api_take_effect_on_the_next_message() {
+        let fake = Fake::start().await;
+        let doc: Value =
+            serde_json::from_str(include_str!("../../../examples/mappings/page-views.json"))
+                .expect("JSON");
+        batch(
+            &fake,
+            json!([{"type": "page", "userId": "u-1", "name": "A"}]),
+        )
+        .await;
+        send(fake.request(Method::PUT, "/__admin/mappings").json(&doc))
+            .await
+            .ok(200);
+        batch(
+            &fake,
+            json!([{"type": "page", "userId": "u-1", "name": "B"}]),
+        )
+        .await;
+        assert_eq!(
+            outcomes(&fake).await,
+            [
+                json!(["page", null, "filtered", null, null]),
+                json!(["page", "track_event", "delivered", 200, null]),
+            ]
+        );
+        assert_eq!(events(&fake).await, [json!(["page", "u-1", {"name": "B"}])]);
+    }
+}
