@@ -8,6 +8,7 @@
 //!   envelopes, gzip) is detected.
 //! - [`replay`](mod@replay): the harness playing Segment (ingestion rules and the Rehook destination's
 //!   default mapping, from [`rehook_mock::segment`]) and recording what became of each message.
+//! - [`engage`]: playing Segment Engage syncing an audience (identify calls to `/v1/batch`).
 //! - [`error_text`](mod@error_text): one line for an error and its causes, each cause once.
 //!
 //! The binary `rehook-harness` puts them behind a command line; its exit codes are 0 (every
@@ -16,6 +17,7 @@
 
 pub mod client;
 pub mod contract;
+pub mod engage;
 pub mod error_text;
 pub mod input;
 pub mod model;

@@ -1,4 +1,5 @@
-//! The `rehook-harness` command line: `replay` Segment files against a Rehook API.
+//! The `rehook-harness` command line: `replay` Segment files against a Rehook API, and
+//! `engage` an audience's syncs into a Segment front door.
 //!
 //! Exit codes: 0 every message got an answer, 1 some call got a 5xx or no answer,
 //! 2 the input or the arguments are unusable, or the server at `--base-url` refuses the
@@ -40,6 +41,13 @@ enum Command {
     /// de-duplication window would: replaying the same file twice against a running server
     /// sends (and stores) its messages twice.
     Replay(ReplayArgs),
+    /// Play Segment Engage syncing an audience: identify calls to a front door's /v1/batch.
+    ///
+    /// The file (JSON or CSV, detected) gives the audience's members at each sync. The first
+    /// sync sets the audience key (the name snake_cased) to true for every member; each later
+    /// sync sends true for users who joined and false for users who left. Without --base-url
+    /// an in-process fake is started.
+    Engage(rehook_harness::engage::EngageArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -86,6 +94,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Replay(args) => run_replay(args).await,
+        Command::Engage(args) => run_engage(args).await,
     };
     match result {
         Ok(code) => code,
@@ -211,6 +220,83 @@ async fn run_replay(args: ReplayArgs) -> Result<ExitCode, Unusable> {
         });
     }
     Ok(if report.all_answered() && !out.failed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+async fn run_engage(args: rehook_harness::engage::EngageArgs) -> Result<ExitCode, Unusable> {
+    use rehook_harness::engage;
+    let unusable = |e: engage::EngageError| Unusable(anyhow::anyhow!(e));
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))
+        .map_err(Unusable)?;
+    let membership = engage::read_membership(&text).map_err(unusable)?;
+    let name = args
+        .audience
+        .clone()
+        .or_else(|| membership.audience.clone())
+        .ok_or_else(|| {
+            Unusable(anyhow::anyhow!(
+                "no audience name: give --audience NAME or \"audience\" in the file"
+            ))
+        })?;
+    let mut run = engage::Engage::new(&name).map_err(unusable)?;
+    // The fake, when there is one, lives until the end of this function.
+    let fake = match &args.base_url {
+        Some(_) => None,
+        None => Some(rehook_mock::MockRehook::start().await),
+    };
+    let base_url = args
+        .base_url
+        .clone()
+        .or_else(|| fake.as_ref().map(|f| f.base_url().to_owned()))
+        .unwrap_or_default();
+    let target = if fake.is_some() {
+        format!("{base_url} (in-process fake)")
+    } else {
+        base_url.clone()
+    };
+    let write_key = args
+        .write_key
+        .as_deref()
+        .unwrap_or(rehook_mock::config::DEFAULT_WRITE_KEY);
+    say(format_args!(
+        "syncing audience {:?} (key {}) over {} to {target}",
+        run.name(),
+        run.key(),
+        counted(membership.syncs.len(), "sync")
+    ));
+    let mut out = Output::default();
+    let json = args.json;
+    let reports = engage::run(&mut run, &membership, &base_url, write_key, |line| {
+        if !json {
+            out.write(|w| writeln!(w, "{line}"));
+        }
+    })
+    .await;
+    let sent: usize = reports.iter().map(|r| r.messages.len()).sum();
+    if json {
+        let doc = serde_json::json!({"audience": run.name(), "key": run.key(), "syncs": reports});
+        match serde_json::to_string_pretty(&doc) {
+            Ok(text) => out.write(|w| writeln!(w, "{text}")),
+            Err(e) => {
+                say(format_args!("rehook-harness: cannot write the report: {e}"));
+                return Ok(ExitCode::from(1));
+            }
+        }
+    } else {
+        out.write(|w| {
+            writeln!(
+                w,
+                "\n{} sent over {}",
+                counted(sent, "identify call"),
+                counted(reports.len(), "sync")
+            )
+        });
+    }
+    Ok(if reports.iter().all(|r| r.answered()) && !out.failed() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

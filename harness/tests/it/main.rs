@@ -4,6 +4,7 @@
 mod cli;
 mod client;
 mod corpus;
+mod engage;
 mod input_formats;
 mod replay_answers;
 mod support;
