@@ -77,6 +77,11 @@ struct ReplayArgs {
     /// Print one JSON document (messages and summary) on stdout instead of lines.
     #[arg(long)]
     json: bool,
+
+    /// Play Segment with these custom mappings (a rehook-mock mapping file: the default
+    /// application's, or the --api-key's entry) instead of the destination's defaults.
+    #[arg(long, value_name = "FILE")]
+    mappings: Option<PathBuf>,
 }
 
 /// The door the messages go through.
@@ -162,6 +167,10 @@ async fn run_replay(args: ReplayArgs) -> Result<ExitCode, Unusable> {
     let messages = input::read_files(&args.files)
         .context("unusable input")
         .map_err(Unusable)?;
+    let mappings = match &args.mappings {
+        Some(path) => Some(read_mappings(path, args.api_key.as_deref()).map_err(Unusable)?),
+        None => None,
+    };
 
     // The fake, when there is one, lives until the end of this function.
     let (client, fake) = match &args.base_url {
@@ -196,7 +205,7 @@ async fn run_replay(args: ReplayArgs) -> Result<ExitCode, Unusable> {
     let mut out = Output::default();
     let bar = progress_bar(messages.len() as u64);
     let json = args.json;
-    let report = replay::replay(&client, &messages, |delivery| {
+    let report = replay::replay_with(&client, mappings, &messages, |delivery| {
         if !json {
             bar.suspend(|| out.write(|w| writeln!(w, "{delivery}")));
         }
@@ -301,6 +310,28 @@ async fn run_engage(args: rehook_harness::engage::EngageArgs) -> Result<ExitCode
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The mappings of a rehook-mock mapping file for the application `api_key` (the file's
+/// default-application document, or its entry for the key).
+fn read_mappings(
+    path: &std::path::Path,
+    api_key: Option<&str>,
+) -> anyhow::Result<rehook_mock::segment::MappingSet> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read mapping file {}", path.display()))?;
+    let sets = rehook_mock::segment::read_mappings_file(&text)
+        .with_context(|| format!("mapping file {} is not valid", path.display()))?;
+    let key = api_key.unwrap_or(DEFAULT_API_KEY);
+    sets.into_iter()
+        .find(|(k, _)| k.as_deref().is_none_or(|k| k == key))
+        .map(|(_, set)| set)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "mapping file {} has no mappings for the application {key:?}",
+                path.display()
+            )
+        })
 }
 
 /// What `GET /events/segment/check-auth` says about the server at `--base-url`.

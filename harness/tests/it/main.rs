@@ -7,4 +7,5 @@ mod corpus;
 mod engage;
 mod input_formats;
 mod replay_answers;
+mod replay_mappings;
 mod support;
