@@ -30,7 +30,7 @@ fn expect(pairs: &[(&str, bool)]) -> Vec<(String, Value)> {
 
 #[tokio::test]
 async fn each_sync_leaves_exactly_the_audience_trait_on_each_customer() {
-    let syncs = vec![
+    let syncs = [
         ids(&["u-1", "u-2"]),
         ids(&["u-2", "u-3"]),
         ids(&["u-2", "u-3"]),
