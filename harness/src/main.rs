@@ -18,6 +18,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rehook_harness::client::{Answer, Client, ClientError, DEFAULT_API_KEY, DEFAULT_API_SECRET};
 use rehook_harness::replay::counted;
+use rehook_harness::via_segment::{self, DEFAULT_WRITE_KEY};
 use rehook_harness::{error_text, input, replay};
 use serde_json::Value;
 
@@ -62,9 +63,14 @@ struct ReplayArgs {
     api_secret: Option<String>,
 
     /// How messages reach the server: `rehook`, the harness plays Segment and calls the
-    /// Rehook API.
+    /// Rehook API; `segment`, the harness posts the messages to the server's Segment front
+    /// door (/v1/batch) in batches and reads each outcome from its delivery log.
     #[arg(long, value_enum, default_value_t = Via::Rehook)]
     via: Via,
+
+    /// The Segment write key for --via segment (default wk_test).
+    #[arg(long, value_name = "KEY")]
+    write_key: Option<String>,
 
     /// Print one JSON document (messages and summary) on stdout instead of lines.
     #[arg(long)]
@@ -76,6 +82,8 @@ struct ReplayArgs {
 enum Via {
     /// The harness applies Segment's ingestion and mapping and calls the Rehook API.
     Rehook,
+    /// The harness posts the messages to the server's front door, `/v1/batch`, as the SDKs do.
+    Segment,
 }
 
 /// A failure that makes the run unusable (exit 2), as opposed to a run with errors (exit 1).
@@ -149,7 +157,15 @@ impl Output {
 }
 
 async fn run_replay(args: ReplayArgs) -> Result<ExitCode, Unusable> {
-    let Via::Rehook = args.via;
+    if args.write_key.is_some() && args.via != Via::Segment {
+        return Err(Unusable(anyhow::anyhow!(
+            "--write-key is for --via segment"
+        )));
+    }
+    let write_key = args
+        .write_key
+        .clone()
+        .unwrap_or_else(|| DEFAULT_WRITE_KEY.to_owned());
     let messages = input::read_files(&args.files)
         .context("unusable input")
         .map_err(Unusable)?;
@@ -163,11 +179,18 @@ async fn run_replay(args: ReplayArgs) -> Result<ExitCode, Unusable> {
                 args.api_secret.as_deref().unwrap_or(DEFAULT_API_SECRET),
             )
             .map_err(|e| Unusable(e.into()))?;
-            refuse_unusable_server(&client).await?;
+            if args.via == Via::Rehook {
+                refuse_unusable_server(&client).await?;
+            }
             (client, None)
         }
         None => {
-            let fake = rehook_mock::MockRehook::start().await;
+            // The in-process fake's default application owns the write key asked for.
+            let mut app = rehook_mock::AppConfig::default_app();
+            if !app.write_keys.contains(&write_key) {
+                app.write_keys.push(write_key.clone());
+            }
+            let fake = rehook_mock::MockRehook::builder().app(app).start().await;
             let client = Client::new(fake.base_url(), fake.api_key(), fake.api_secret())
                 .map_err(|e| Unusable(e.into()))?;
             (client, Some(fake))
@@ -178,8 +201,12 @@ async fn run_replay(args: ReplayArgs) -> Result<ExitCode, Unusable> {
     } else {
         client.base_url().to_owned()
     };
+    let door = match args.via {
+        Via::Rehook => String::new(),
+        Via::Segment => format!(", through its Segment front door with write key {write_key}"),
+    };
     say(format_args!(
-        "replaying {} from {} against {target}",
+        "replaying {} from {} against {target}{door}",
         counted(messages.len(), "message"),
         counted(args.files.len(), "file")
     ));
@@ -187,13 +214,26 @@ async fn run_replay(args: ReplayArgs) -> Result<ExitCode, Unusable> {
     let mut out = Output::default();
     let bar = progress_bar(messages.len() as u64);
     let json = args.json;
-    let report = replay::replay(&client, &messages, |delivery| {
+    let mut on_each = |delivery: &replay::Delivery| {
         if !json {
             bar.suspend(|| out.write(|w| writeln!(w, "{delivery}")));
         }
         bar.inc(1);
-    })
-    .await;
+    };
+    let report = match args.via {
+        Via::Rehook => replay::replay(&client, &messages, on_each).await,
+        Via::Segment => {
+            let log = via_segment::find_delivery_log(&client, &write_key).await;
+            if let via_segment::DeliveryLog::Unavailable(why) = &log {
+                say(format_args!(
+                    "no delivery log to read: {why}; each message shows its batch's answer \
+                     (`accepted` when the front door took it)"
+                ));
+            }
+            via_segment::replay_via_segment(&client, &write_key, &log, &messages, &mut on_each)
+                .await
+        }
+    };
     bar.finish_and_clear();
 
     if json {

@@ -7,3 +7,4 @@ mod corpus;
 mod input_formats;
 mod replay_answers;
 mod support;
+mod via_segment;
