@@ -49,7 +49,7 @@ pub const DEFAULT_WRITE_KEY: &str = "wk_test";
 #[derive(Debug, Clone)]
 pub enum DeliveryLog {
     /// The admin API of the application that owns the write key.
-    Admin(Client),
+    Admin(Box<Client>),
     /// None: every accepted message is `accepted`. The text says why.
     Unavailable(String),
 }
@@ -76,7 +76,7 @@ pub async fn find_delivery_log(client: &Client, write_key: &str) -> DeliveryLog 
         Some(api_key) => {
             let admin = client.for_app(api_key);
             match admin.admin_deliveries().await {
-                Ok(_) => DeliveryLog::Admin(admin),
+                Ok(_) => DeliveryLog::Admin(Box::new(admin)),
                 Err(error) => DeliveryLog::Unavailable(format!(
                     "the target's delivery log cannot be read ({})",
                     error_text(&error)
