@@ -1,8 +1,9 @@
-//! The `rehook-harness` command line: `replay` Segment files against a Rehook API.
+//! The `rehook-harness` command line: `replay` Segment files against a Rehook API, or through
+//! its Segment front door (`--via segment`).
 //!
 //! Exit codes: 0 every message got an answer, 1 some call got a 5xx or no answer,
-//! 2 the input or the arguments are unusable, or the server at `--base-url` refuses the
-//! credentials or does not answer as a Rehook API.
+//! 2 the input or the arguments are unusable, or (`--via rehook`) the server at `--base-url`
+//! refuses the credentials or does not answer as a Rehook API.
 //!
 //! A reader that stops reading (`rehook-harness replay ... | head -1`) does not change the exit
 //! code: the rest of the output is dropped quietly, the replay runs to its end and exits with
@@ -40,6 +41,10 @@ enum Command {
     /// Repeated messageIds are dropped within one run only, as Segment's per-source
     /// de-duplication window would: replaying the same file twice against a running server
     /// sends (and stores) its messages twice.
+    ///
+    /// With --via segment the messages are posted to the server's Segment front door
+    /// (/v1/batch) in batches instead, and each outcome is read from its delivery log; the
+    /// server then de-duplicates messageIds itself, across runs too.
     Replay(ReplayArgs),
 }
 

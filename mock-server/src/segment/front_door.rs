@@ -16,10 +16,9 @@
 //!    wholly before or wholly after the request. A write key no application owns stores
 //!    nothing: its messages go to the server-wide unknown-source log.
 //!
-//! A write key in the body can only be read from a body that passes the body rules, which is
-//! why they come before it (the contract's order puts auth first; with the header, no
-//! observable answer depends on which runs first except an unknown key, which is refused by
-//! the body rules rather than silently accepted).
+//! The body rules come before the write key because a key sent in the body can only be read
+//! from a body that passes them; a request with an unknown key in the header and a bad body
+//! is therefore refused by the body rule rather than answered `200`.
 
 use std::sync::Arc;
 
