@@ -20,6 +20,9 @@
 //! | any | 4xx | `dropped`, the error body's `code` (e.g. `MESSAGE_TOO_LARGE`) |
 //! | any | 5xx, no answer | `error` |
 //!
+//! A batch's entries are the ones the log gained while it was posted, matched to its messages
+//! by position; other traffic to the same application during the run would mix in.
+//!
 //! A write key that the target's configuration gives to no application is said once on
 //! stderr by the binary; its messages come out `accepted` (the fake logs them as unknown
 //! sources). The delivery log does not say whether an event attributed a referral, so

@@ -168,7 +168,7 @@ fn body_write_key(object: &Map<String, Value>) -> Option<String> {
 
 /// The request's messages in order, with the limits checked: nothing is delivered unless
 /// every message passes.
-fn messages(shape: Shape, object: Map<String, Value>) -> Result<Vec<Value>, ApiError> {
+fn messages(shape: Shape, mut object: Map<String, Value>) -> Result<Vec<Value>, ApiError> {
     let messages = match shape {
         Shape::Single(message_type) => {
             let mut message = object;
@@ -177,14 +177,14 @@ fn messages(shape: Shape, object: Map<String, Value>) -> Result<Vec<Value>, ApiE
             vec![Value::Object(message)]
         }
         Shape::Batch => {
-            let batch = match object.get("batch") {
+            let batch = match object.remove("batch") {
                 Some(Value::Array(items)) => items,
                 other => {
                     return Err(ApiError::new(
                         ErrorCode::InvalidBody,
                         format!(
                             "a batch body needs `batch`, an array of messages; got {}",
-                            other.map_or("nothing", crate::body::json_kind)
+                            other.as_ref().map_or("nothing", crate::body::json_kind)
                         ),
                     )
                     .with_details(json!({ "field": "batch" })));
@@ -217,10 +217,7 @@ fn messages(shape: Shape, object: Map<String, Value>) -> Result<Vec<Value>, ApiE
                     check_message_size(message, Some(index))?;
                 }
             }
-            match object.into_iter().find(|(k, _)| k == "batch") {
-                Some((_, Value::Array(items))) => items,
-                _ => Vec::new(),
-            }
+            batch
         }
     };
     Ok(messages)
