@@ -9,3 +9,4 @@ mod input_formats;
 mod replay_answers;
 mod replay_mappings;
 mod support;
+mod via_segment;

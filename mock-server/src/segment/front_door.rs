@@ -16,10 +16,9 @@
 //!    wholly before or wholly after the request. A write key no application owns stores
 //!    nothing: its messages go to the server-wide unknown-source log.
 //!
-//! A write key in the body can only be read from a body that passes the body rules, which is
-//! why they come before it (the contract's order puts auth first; with the header, no
-//! observable answer depends on which runs first except an unknown key, which is refused by
-//! the body rules rather than silently accepted).
+//! The body rules come before the write key because a key sent in the body can only be read
+//! from a body that passes them; a request with an unknown key in the header and a bad body
+//! is therefore refused by the body rule rather than answered `200`.
 
 use std::sync::Arc;
 
@@ -169,7 +168,7 @@ fn body_write_key(object: &Map<String, Value>) -> Option<String> {
 
 /// The request's messages in order, with the limits checked: nothing is delivered unless
 /// every message passes.
-fn messages(shape: Shape, object: Map<String, Value>) -> Result<Vec<Value>, ApiError> {
+fn messages(shape: Shape, mut object: Map<String, Value>) -> Result<Vec<Value>, ApiError> {
     let messages = match shape {
         Shape::Single(message_type) => {
             let mut message = object;
@@ -178,14 +177,14 @@ fn messages(shape: Shape, object: Map<String, Value>) -> Result<Vec<Value>, ApiE
             vec![Value::Object(message)]
         }
         Shape::Batch => {
-            let batch = match object.get("batch") {
+            let batch = match object.remove("batch") {
                 Some(Value::Array(items)) => items,
                 other => {
                     return Err(ApiError::new(
                         ErrorCode::InvalidBody,
                         format!(
                             "a batch body needs `batch`, an array of messages; got {}",
-                            other.map_or("nothing", crate::body::json_kind)
+                            other.as_ref().map_or("nothing", crate::body::json_kind)
                         ),
                     )
                     .with_details(json!({ "field": "batch" })));
@@ -218,10 +217,7 @@ fn messages(shape: Shape, object: Map<String, Value>) -> Result<Vec<Value>, ApiE
                     check_message_size(message, Some(index))?;
                 }
             }
-            match object.into_iter().find(|(k, _)| k == "batch") {
-                Some((_, Value::Array(items))) => items,
-                _ => Vec::new(),
-            }
+            batch
         }
     };
     Ok(messages)

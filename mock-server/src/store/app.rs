@@ -397,15 +397,33 @@ impl AppData {
         for (i, d) in doc.deliveries.iter().enumerate() {
             check_delivery(d).map_err(|why| format!("delivery log entry {i}: {why}"))?;
         }
-        *lock(&data.drops) = doc.drops;
-        *lock(&data.deliveries) = doc.deliveries;
         for id in doc.seen_message_ids {
             if data.seen_messages.insert(id.clone(), ()).is_some() {
                 return Err(format!("seen messageId {id:?} is listed twice"));
             }
         }
+        // A message that passed ingestion marked its messageId as seen.
+        if let Some(unseen) = doc.deliveries.iter().find(|d| {
+            passed_ingestion(d)
+                && d.message_id
+                    .as_ref()
+                    .is_some_and(|id| !data.seen_messages.contains_key(id))
+        }) {
+            return Err(format!(
+                "delivery of messageId {:?} passed ingestion, but seen_message_ids does not list it",
+                unseen.message_id.as_deref().unwrap_or_default()
+            ));
+        }
+        *lock(&data.drops) = doc.drops;
+        *lock(&data.deliveries) = doc.deliveries;
         Ok(data)
     }
+}
+
+/// Whether a delivery-log entry is of a message that passed ingestion: it matched an action
+/// or was filtered (ingestion drops have neither).
+fn passed_ingestion(d: &DeliveryEntry) -> bool {
+    d.action.is_some() || d.outcome == DeliveryOutcome::Filtered
 }
 
 /// A delivery log entry must be one the front door could have written.

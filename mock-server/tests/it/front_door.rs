@@ -879,6 +879,11 @@ async fn state_imports_refuse_delivery_entries_the_front_door_could_not_have_wri
             "dropped without a reason",
             with("outcome", json!("dropped")),
         ),
+        ("a delivered messageId that is not seen", {
+            let mut doc = good.clone();
+            doc["data"]["rk_test_key"]["seen_message_ids"] = json!([]);
+            doc
+        }),
     ] {
         let reply = send(fake.request(Method::PUT, "/__admin/state").json(&doc)).await;
         assert_eq!(reply.body["code"], "INVALID_STATE", "{what}: {reply:?}");
