@@ -15,7 +15,8 @@
 //!   does, because that is what Segment's validation does to numeric ids and names;
 //!   [`id_text`] reads an id or a name as ingestion does (non-empty strings and numbers).
 //! - `front_door` (crate-internal) serves the Tracking API paths over HTTP, and `deliver`
-//!   runs each accepted message through the mapping and the Rehook rules into the delivery log.
+//!   runs each accepted message through the application's mapping set (the defaults unless
+//!   custom mappings are loaded) and the Rehook rules into the delivery log.
 
 mod deliver;
 pub(crate) mod front_door;
