@@ -231,6 +231,31 @@ mod doors {
     }
 
     #[tokio::test]
+    async fn the_mappings_route_follows_the_admin_rules() {
+        let fake = Fake::with(MockRehook::builder().admin_token("t")).await;
+        fake.admin(Method::GET, "/__admin/mappings")
+            .await
+            .error(401, "UNAUTHORIZED");
+        let authed = |method: Method, path: &str| {
+            fake.request(method, path)
+                .header("authorization", "Bearer t")
+        };
+        send(authed(Method::GET, "/__admin/mappings?ap=x"))
+            .await
+            .error(400, "INVALID_QUERY");
+        let reply = send(authed(Method::DELETE, "/__admin/mappings")).await;
+        reply.error(405, "METHOD_NOT_ALLOWED");
+        assert_eq!(reply.header("allow"), Some("GET, HEAD, PUT"));
+        send(authed(Method::PUT, "/__admin/mappings").body("{"))
+            .await
+            .error(400, "INVALID_JSON");
+        assert_eq!(
+            send(authed(Method::GET, "/__admin/mappings")).await.ok(200),
+            &shown(&defaults())
+        );
+    }
+
+    #[tokio::test]
     async fn mappings_belong_to_the_application_named_by_app() {
         let fake = Fake::with(
             MockRehook::builder()
