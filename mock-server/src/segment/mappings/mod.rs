@@ -455,7 +455,7 @@ mod tests {
     use std::collections::HashSet;
 
     use super::*;
-    use crate::segment::ingest;
+    use crate::segment::{MessageType, ingest};
 
     fn set(mappings: Value) -> MappingSet {
         MappingSet::from_json(&json!({ "mappings": mappings })).expect("valid mappings")
@@ -740,6 +740,36 @@ mod tests {
                 .message
                 .starts_with("a mapping file is")
         );
+    }
+
+    #[test]
+    fn the_defaults_name_a_message_without_any_identity_missing_user_id_as_map_default_does() {
+        // Ingestion never lets such a message through; the engine still names it as the
+        // built-in mapping does.
+        for (message_type, event) in [
+            (MessageType::Identify, None),
+            (MessageType::Track, Some("signup".to_owned())),
+        ] {
+            let message = json!({"type": message_type.as_str(), "event": event});
+            let accepted = Accepted {
+                message: message.as_object().expect("object"),
+                message_type,
+                message_id: None,
+                user_id: None,
+                anonymous_id: None,
+                event,
+            };
+            let engine = MappingSet::defaults().map(&accepted);
+            assert_eq!(engine.len(), 1);
+            assert_eq!(engine[0].1, crate::segment::map_default(&accepted));
+            assert!(matches!(
+                engine[0].1,
+                Mapped::Dropped {
+                    reason: MappingDrop::MissingUserId,
+                    ..
+                }
+            ));
+        }
     }
 
     #[test]
