@@ -4,7 +4,10 @@
 mod cli;
 mod client;
 mod corpus;
+mod engage;
 mod input_formats;
 mod properties;
 mod replay_answers;
+mod replay_mappings;
 mod support;
+mod via_segment;

@@ -13,3 +13,6 @@ mod common_rules;
 mod concurrency;
 mod customers;
 mod events;
+mod front_door;
+mod mappings;
+mod real_clients;
