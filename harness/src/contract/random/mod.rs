@@ -2,7 +2,7 @@
 //! state machine.
 //!
 //! Each case draws a sequence of [`steps`](steps::Step) — Segment messages played through the
-//! harness's Segment play ([`Replayer`]) and direct Rehook API calls, valid and invalid — from
+//! harness's Segment play ([`Replayer`](crate::replay::Replayer)) and direct Rehook API calls, valid and invalid — from
 //! small pools, so collisions on users, codes and messageIds are common. Every execution of a
 //! sequence (shrinking re-runs them) uses its own fresh ids and codes, so it runs against a
 //! shared server or a real Rehook too. After every step the answer and the observable state
