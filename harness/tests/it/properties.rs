@@ -44,7 +44,35 @@ async fn random_sequences_against_the_fake_match_the_model() {
     match run_blocking(client_for(&mock), options).await {
         Ok(report) => {
             assert_eq!(report.cases, cases());
-            assert!(report.steps >= report.cases as usize, "{report:?}");
+            assert!(report.steps >= report.cases as usize * 20, "{report:?}");
+            if cases() >= 16 {
+                // The pools are small enough that every rule is reached.
+                for outcome in [
+                    "201",
+                    "200 attributed",
+                    "200 already_referred",
+                    "409 REFERRAL_CODE_TAKEN",
+                    "422 REFERRAL_CODE_REQUIRED",
+                    "422 REFERRAL_CODE_UNKNOWN",
+                    "422 SELF_REFERRAL",
+                    "400 SOURCE_ID_REQUIRED",
+                    "400 INVALID_SOURCE_ID",
+                    "400 INVALID_METADATA",
+                    "400 INVALID_REFERRAL_CODE",
+                    "400 EVENT_NAME_REQUIRED",
+                    "404 CUSTOMER_NOT_FOUND",
+                    "404 REFERRAL_CODE_NOT_FOUND",
+                    "segment dropped duplicate_message_id",
+                    "segment dropped missing_identity",
+                    "segment dropped anonymous_only",
+                    "segment dropped invalid_type",
+                    "segment filtered",
+                    "segment identify_user 201",
+                    "segment track_event 200 attributed",
+                ] {
+                    assert!(report.outcomes.contains_key(outcome), "{outcome} never ran: {report:#?}");
+                }
+            }
         }
         Err(failure) => panic!("{failure}"),
     }
