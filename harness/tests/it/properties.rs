@@ -6,7 +6,7 @@ use rehook_harness::contract::race;
 use rehook_harness::contract::random::{self, RandomOptions};
 use rehook_mock::MockRehook;
 
-use crate::support::client_for;
+use crate::support::{TempDir, client_for, run_harness};
 
 /// Cases from `PROPTEST_CASES` (CI sets 32), else 16.
 fn cases() -> u32 {
@@ -70,7 +70,10 @@ async fn random_sequences_against_the_fake_match_the_model() {
                     "segment identify_user 201",
                     "segment track_event 200 attributed",
                 ] {
-                    assert!(report.outcomes.contains_key(outcome), "{outcome} never ran: {report:#?}");
+                    assert!(
+                        report.outcomes.contains_key(outcome),
+                        "{outcome} never ran: {report:#?}"
+                    );
                 }
             }
         }
@@ -353,4 +356,61 @@ async fn a_server_that_forgets_creates_fails_the_race() {
         "{failure}"
     );
     assert!(failure.to_string().starts_with("race: "), "{failure}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_segment_lines_of_a_failure_replay_as_ndjson() {
+    let server = ForgetfulServer::start().await;
+    let client = Client::new(&server.base_url, "rk_test_key", "rk_test_secret").expect("url");
+    // The first seed whose shortest failure is a Segment message.
+    let mut found = None;
+    for seed in 0..40 {
+        let options = RandomOptions {
+            seed,
+            cases: 4,
+            admin: false,
+            ..RandomOptions::default()
+        };
+        let failure = run_blocking(client.clone(), options)
+            .await
+            .expect_err("the server forgets");
+        if matches!(
+            failure.steps.first().map(|s| &s.request),
+            Some(random::Request::Segment(_))
+        ) {
+            found = Some(failure);
+            break;
+        }
+    }
+    let failure = found.expect("some seed fails on a Segment message");
+    let text = failure.to_string();
+    let (_, block) = text
+        .split_once("as one NDJSON file")
+        .expect("an NDJSON block");
+    let lines: Vec<&str> = block.lines().skip(1).filter(|l| !l.is_empty()).collect();
+    assert_eq!(
+        lines,
+        failure
+            .replay_lines()
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+    );
+
+    let dir = TempDir::new("failure-ndjson");
+    let file = dir.file("steps.ndjson", lines.join("\n") + "\n");
+    let output = run_harness(vec!["replay".into(), file.display().to_string()]).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains(&format!(
+            "{}:",
+            rehook_harness::replay::counted(lines.len(), "message")
+        )),
+        "{stdout}"
+    );
 }
