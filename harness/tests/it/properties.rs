@@ -414,3 +414,134 @@ async fn the_segment_lines_of_a_failure_replay_as_ndjson() {
         "{stdout}"
     );
 }
+
+/// A deliberately wrong server: a proxy in front of a real fake that answers every customer
+/// with the metadata of its last write, as if updates replaced metadata instead of merging it.
+struct ReplacingProxy {
+    base_url: String,
+    task: tokio::task::JoinHandle<()>,
+    _fake: MockRehook,
+}
+
+impl ReplacingProxy {
+    async fn start() -> Self {
+        use std::collections::HashMap;
+        use std::sync::{Arc, Mutex};
+
+        use axum::body::{Body, to_bytes};
+        use axum::extract::{Request, State};
+        use axum::http::StatusCode;
+        use axum::response::Response;
+        use serde_json::Value;
+
+        #[derive(Clone)]
+        struct Proxy {
+            target: String,
+            http: reqwest::Client,
+            last: Arc<Mutex<HashMap<String, Value>>>,
+        }
+
+        fn rewrite(value: &mut Value, last: &HashMap<String, Value>) {
+            match value {
+                Value::Array(items) => items.iter_mut().for_each(|v| rewrite(v, last)),
+                Value::Object(map) if map.contains_key("referral_code") => {
+                    let id = map
+                        .get("source_id")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned);
+                    if let Some(metadata) = id.and_then(|id| last.get(&id)) {
+                        map.insert("metadata".into(), metadata.clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+
+        async fn forward(State(proxy): State<Proxy>, request: Request) -> Response {
+            let (parts, body) = request.into_parts();
+            let body = to_bytes(body, 1 << 20).await.unwrap_or_default();
+            let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+            let mut call = proxy
+                .http
+                .request(parts.method.clone(), format!("{}{path}", proxy.target))
+                .body(body.to_vec());
+            for name in ["authorization", "content-type"] {
+                if let Some(value) = parts.headers.get(name) {
+                    call = call.header(name, value.clone());
+                }
+            }
+            let answer = call.send().await.expect("the fake answers");
+            let status = answer.status().as_u16();
+            let mut json: Value = answer.json().await.unwrap_or(Value::Null);
+            let sent: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            let mut last = proxy.last.lock().expect("lock");
+            if parts.uri.path() == "/customers" && (status == 200 || status == 201) {
+                if let (Some(id), Some(metadata)) =
+                    (json["source_id"].as_str(), sent.get("metadata"))
+                {
+                    if metadata.is_object() {
+                        last.insert(id.to_owned(), metadata.clone());
+                    }
+                }
+            }
+            rewrite(&mut json, &last);
+            Response::builder()
+                .status(StatusCode::from_u16(status).expect("status"))
+                .header("content-type", "application/json")
+                .body(Body::from(json.to_string()))
+                .expect("response")
+        }
+
+        let fake = MockRehook::builder().seed(31).start().await;
+        let proxy = Proxy {
+            target: fake.base_url().trim_end_matches('/').to_owned(),
+            http: reqwest::Client::new(),
+            last: Arc::default(),
+        };
+        let app = axum::Router::new().fallback(forward).with_state(proxy);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base_url = format!("http://{}", listener.local_addr().expect("addr"));
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("serve");
+        });
+        Self {
+            base_url,
+            task,
+            _fake: fake,
+        }
+    }
+}
+
+impl Drop for ReplacingProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_replaces_metadata_fails_within_three_steps() {
+    let proxy = ReplacingProxy::start().await;
+    let client = Client::new(&proxy.base_url, "rk_test_key", "rk_test_secret").expect("url");
+    let options = RandomOptions {
+        seed: 32,
+        cases: 32,
+        admin: false,
+        ..RandomOptions::default()
+    };
+    let failure = run_blocking(client, options)
+        .await
+        .expect_err("replacing metadata breaks the shallow merge");
+    let text = failure.to_string();
+    assert!(failure.steps.len() <= 3, "{text}");
+    assert!(failure.problem.contains("metadata: expected"), "{text}");
+    let lines = failure.replay_lines();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("curl -sS -X POST -u 'rk_test_key:rk_test_secret'"))
+            || text.contains("NDJSON"),
+        "{text}"
+    );
+}
