@@ -11,6 +11,11 @@
 //! model's. A failing sequence is shrunk to the shortest one that still fails and printed as
 //! curl commands and Segment NDJSON lines ([`RandomFailure`]).
 //!
+//! The sequences come from proptest-state-machine's [`ReferenceStateMachine`] ([`Machine`]:
+//! the model under placeholder names decides which steps may follow and re-checks every
+//! precondition while shrinking); each execution is driven here rather than through
+//! `StateMachineTest`, whose constructor cannot be handed the run's client and options.
+//!
 //! [`run`] is synchronous: it owns a current-thread tokio runtime for the run, so call it from
 //! a plain thread or from `tokio::task::spawn_blocking`, never from inside an async task.
 
