@@ -163,7 +163,9 @@ pub fn run(client: &Client, options: &RandomOptions) -> Result<RandomReport, Ran
         })?;
     let mut config = Config {
         cases: options.cases,
-        max_shrink_iters: 2048,
+        // Bounded, so that shrinking against a slow real server ends.
+        max_shrink_iters: 1024,
+        max_shrink_time: 120_000,
         failure_persistence: None,
         ..Config::default()
     };
