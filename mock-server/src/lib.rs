@@ -40,5 +40,7 @@ mod rehook;
 
 pub use config::{AppConfig, Config, DropMode};
 pub use error::{ApiError, ErrorCode};
+#[cfg(feature = "faults")]
+pub use rehook::fault::Fault;
 pub use server::{MockRehook, MockRehookBuilder, SHUTDOWN_GRACE, Timeouts, app, run, run_with};
 pub use store::{Customer, DropEntry, Event, Store};
