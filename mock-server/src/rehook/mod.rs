@@ -56,8 +56,10 @@ pub fn apply(
         _ if fault!(app.config, NumericSourceIdRejected)
             && body.get("source_id").is_some_and(Value::is_number) =>
         {
-            Err(ApiError::new(ErrorCode::InvalidSourceId, "source_id must be a string")
-                .with_details(json!({ "field": "source_id" })))
+            Err(
+                ApiError::new(ErrorCode::InvalidSourceId, "source_id must be a string")
+                    .with_details(json!({ "field": "source_id" })),
+            )
         }
         Call::UpsertCustomer => input::CustomerInput::parse(body).and_then(|input| {
             Ok(match customers::upsert(app, input, &ctx.now)? {

@@ -13,3 +13,4 @@ mod common_rules;
 mod concurrency;
 mod customers;
 mod events;
+mod faults;
