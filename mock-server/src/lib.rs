@@ -16,6 +16,8 @@
 //! - [`body`]: how JSON bodies are read (media type, gzip, size, BOM, shape).
 //! - [`error`]: the one error type and its JSON body.
 //! - [`server`]: the router, the serve loop and [`MockRehook`], the in-process handle.
+//! - `Fault` (cargo feature `faults`, test-only): one deliberate deviation from the contract
+//!   per server, to prove that contract checkers catch it; absent from normal builds.
 //!
 //! ```no_run
 //! # async fn demo() {
