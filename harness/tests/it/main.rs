@@ -5,5 +5,6 @@ mod cli;
 mod client;
 mod corpus;
 mod input_formats;
+mod properties;
 mod replay_answers;
 mod support;
