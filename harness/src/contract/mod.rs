@@ -73,7 +73,10 @@ impl CheckOptions {
         self.scenarios
             .iter()
             .flatten()
-            .filter(|n| !all.iter().any(|s| s.name == n.as_str() || s.group == n.as_str()))
+            .filter(|n| {
+                !all.iter()
+                    .any(|s| s.name == n.as_str() || s.group == n.as_str())
+            })
             .cloned()
             .collect()
     }
@@ -138,7 +141,10 @@ pub async fn preflight(client: &Client) -> Result<(), StartError> {
 /// Whether the admin API answers: `None` when `GET /__admin/health` is `200
 /// {"status": "ok"}`, else why not (the reason admin-only scenarios are skipped).
 pub async fn admin_unavailable(target: &Target) -> Option<String> {
-    match target.send(&Request::new("GET", Api::Admin, "/health")).await {
+    match target
+        .send(&Request::new("GET", Api::Admin, "/health"))
+        .await
+    {
         Ok(r) if r.status == 200 && r.body["status"] == "ok" => None,
         Ok(r) => Some(format!("GET /__admin/health answered {}", r.status)),
         Err(e) => Some(format!("GET /__admin/health got no answer: {e}")),

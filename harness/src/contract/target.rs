@@ -66,7 +66,10 @@ impl Body {
 }
 
 /// One request a scenario makes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+///
+/// Serialised compactly for transcripts: `{"call": "POST /customers", "body": {...}}`, with
+/// `auth`, `content_type` and `raw_body` only where they differ from the usual.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Request {
     /// The HTTP method.
     pub method: String,
@@ -77,14 +80,45 @@ pub struct Request {
     /// The `Authorization` it carries.
     pub auth: Auth,
     /// The `Content-Type` it carries (`application/json` for JSON bodies unless set).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
     /// Its body.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<Body>,
 }
 
+impl Serialize for Request {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("call", &self.line())?;
+        if self.auth != Auth::Client {
+            map.serialize_entry("auth", &self.auth)?;
+        }
+        let usual_type = matches!(self.body, Some(Body::Json(_)))
+            && self.content_type.as_deref() == Some("application/json");
+        if !usual_type && (self.content_type.is_some() || self.body.is_some()) {
+            map.serialize_entry("content_type", &self.content_type)?;
+        }
+        match &self.body {
+            Some(Body::Json(value)) => map.serialize_entry("body", value)?,
+            Some(Body::Raw(text)) => map.serialize_entry("raw_body", text)?,
+            None => {}
+        }
+        map.end()
+    }
+}
+
 impl Request {
+    /// `POST /customers`, `GET /__admin/drops`: the method and the path as the server sees
+    /// it below the base URL.
+    pub fn line(&self) -> String {
+        let admin = if self.api == Api::Admin {
+            "/__admin"
+        } else {
+            ""
+        };
+        format!("{} {admin}{}", self.method, self.path)
+    }
+
     /// A request with the client's credentials and no body.
     pub fn new(method: &str, api: Api, path: impl Into<String>) -> Self {
         Self {
@@ -333,7 +367,10 @@ mod tests {
     fn admin_urls_use_the_origin_and_name_the_application() {
         let t = target("https://example.test/api");
         let admin = Request::new("GET", Api::Admin, "/drops");
-        assert_eq!(t.url(&admin), "https://example.test/__admin/drops?app=rk_key");
+        assert_eq!(
+            t.url(&admin),
+            "https://example.test/__admin/drops?app=rk_key"
+        );
         let rehook = Request::new("GET", Api::Rehook, "/customers/u-1");
         assert_eq!(t.url(&rehook), "https://example.test/api/customers/u-1");
     }

@@ -7,4 +7,5 @@ mod client;
 mod corpus;
 mod input_formats;
 mod replay_answers;
+mod snapshots;
 mod support;

@@ -60,8 +60,12 @@ async fn refused_create(cx: &mut Ctx<'_>, sid: &str, auth: Auth) -> Step {
 async fn missing_credentials(cx: &mut Ctx<'_>) -> Step {
     let sid = cx.sid("a");
     refused_create(cx, &sid, Auth::Missing).await?;
-    let check = Request::new("GET", Api::Rehook, path(&["events", "segment", "check-auth"]))
-        .auth(Auth::Missing);
+    let check = Request::new(
+        "GET",
+        Api::Rehook,
+        path(&["events", "segment", "check-auth"]),
+    )
+    .auth(Auth::Missing);
     cx.send(check)
         .await?
         .error(401, "UNAUTHORIZED")?
@@ -101,7 +105,14 @@ async fn check_auth_accepts_the_credentials(cx: &mut Ctx<'_>) -> Step {
         .await?
         .status(200)?
         .field("/status", "ok")?;
-    let head = Request::new("HEAD", Api::Rehook, path(&["events", "segment", "check-auth"]));
-    cx.send(head).await?.status(200)?.holds("an empty body", |b| b.is_null())?;
+    let head = Request::new(
+        "HEAD",
+        Api::Rehook,
+        path(&["events", "segment", "check-auth"]),
+    );
+    cx.send(head)
+        .await?
+        .status(200)?
+        .holds("an empty body", |b| b.is_null())?;
     Ok(())
 }

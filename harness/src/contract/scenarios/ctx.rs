@@ -32,11 +32,12 @@ pub(crate) fn ensure(condition: bool, message: impl FnOnce() -> String) -> Step 
 
 /// One entry of a scenario's transcript.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(untagged)]
 pub enum Entry {
     /// A call and its answer (or why none came).
     Call {
         /// What was sent.
+        #[serde(flatten)]
         request: Request,
         /// What came back.
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -49,6 +50,7 @@ pub enum Entry {
     /// Rehook call it made, if any, is the entry before it.
     Segment {
         /// The message.
+        #[serde(rename = "segment")]
         message: Value,
         /// `delivered`, `dropped` or `filtered`.
         outcome: String,
@@ -96,10 +98,13 @@ impl Got {
     }
 
     fn mismatch(&self, expected: &str, got: &Value) -> Mismatch {
+        self.mismatch_text(expected, &compact(got))
+    }
+
+    fn mismatch_text(&self, expected: &str, got: &str) -> Mismatch {
         Mismatch(format!(
-            "{}: expected {expected}, got {}\n  answer: {} {}",
+            "{}: expected {expected}, got {got}\n  answer: {} {}",
             self.label,
-            compact(got),
             self.response.status,
             compact(&self.response.body)
         ))
@@ -110,10 +115,7 @@ impl Got {
         if self.response.status == expected {
             Ok(self)
         } else {
-            Err(self.mismatch(
-                &format!("status {expected}"),
-                &json!(self.response.status),
-            ))
+            Err(self.mismatch(&format!("status {expected}"), &json!(self.response.status)))
         }
     }
 
@@ -121,12 +123,12 @@ impl Got {
     /// that is the answer's `x-request-id`.
     pub fn error(&self, status: u16, code: &str) -> Step<&Self> {
         if self.response.status != status || self.at("/code") != code {
-            let got = json!(format!(
+            let got = format!(
                 "{} {}",
                 self.response.status,
                 self.at("/code").as_str().unwrap_or("(no code)")
-            ));
-            return Err(self.mismatch(&format!("{status} {code}"), &got));
+            );
+            return Err(self.mismatch_text(&format!("{status} {code}"), &got));
         }
         if self.at("/message").as_str().is_none_or(str::is_empty) {
             return Err(self.mismatch("a non-empty `message`", self.at("/message")));
@@ -200,7 +202,9 @@ impl Got {
             Ok(self)
         } else {
             Err(self.mismatch(
-                &format!("a customer at {pointer:?} (cust_ id, code, metadata object, count, link)"),
+                &format!(
+                    "a customer at {pointer:?} (cust_ id, code, metadata object, count, link)"
+                ),
                 c,
             ))
         }
@@ -353,13 +357,7 @@ impl<'t> Ctx<'t> {
 
     /// Sends `request`, records it, and returns its answer; no answer is a mismatch.
     pub async fn send(&mut self, request: Request) -> Step<Got> {
-        let label = format!(
-            "call {} ({} {}{})",
-            self.calls() + 1,
-            request.method,
-            if request.api == Api::Admin { "/__admin" } else { "" },
-            request.path
-        );
+        let label = format!("call {} ({})", self.calls() + 1, request.line());
         let result = self.target.send(&request).await;
         match result {
             Ok(response) => {
@@ -433,8 +431,10 @@ impl<'t> Ctx<'t> {
     /// A conversion event from `sid` with `code`.
     pub async fn convert(&mut self, sid: &str, code: Value) -> Step<Got> {
         let event = self.conversion.clone();
-        self.invoke(json!({"event_name": event, "source_id": sid, "metadata": {"referral_code": code}}))
-            .await
+        self.invoke(
+            json!({"event_name": event, "source_id": sid, "metadata": {"referral_code": code}}),
+        )
+        .await
     }
 
     /// A `GET` on the admin API (`?app=` added), expecting a success; returns the body.
@@ -539,7 +539,10 @@ impl<'t> Ctx<'t> {
                         text,
                         "    # segment message {} -> {outcome}{}",
                         compact(message),
-                        reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+                        reason
+                            .as_deref()
+                            .map(|r| format!(" ({r})"))
+                            .unwrap_or_default()
                     );
                 }
             }
@@ -555,11 +558,10 @@ impl<'t> Ctx<'t> {
 impl Got {
     /// The error body's `code` of a 4xx or 5xx answer.
     pub fn error_code(&self) -> Option<String> {
-        (self.response.status >= 400)
-            .then(|| {
-                self.at("/code")
-                    .as_str()
-                    .map_or_else(|| format!("HTTP_{}", self.response.status), str::to_owned)
-            })
+        (self.response.status >= 400).then(|| {
+            self.at("/code")
+                .as_str()
+                .map_or_else(|| format!("HTTP_{}", self.response.status), str::to_owned)
+        })
     }
 }

@@ -100,7 +100,9 @@ async fn create_answers_201_then_update_200(cx: &mut Ctx<'_>) -> Step {
     stored
         .field("/id", id)?
         .field("/metadata", json!({"plan": "pro"}))?
-        .holds("no `unexpected` key stored", |c| c.get("unexpected").is_none())?;
+        .holds("no `unexpected` key stored", |c| {
+            c.get("unexpected").is_none()
+        })?;
     Ok(())
 }
 
@@ -155,7 +157,9 @@ async fn source_id_kept_as_sent(cx: &mut Ctx<'_>) -> Step {
         .await?
         .status(201)?
         .field("/source_id", padded.as_str())?;
-    cx.customer(&padded).await?.field("/source_id", padded.as_str())?;
+    cx.customer(&padded)
+        .await?
+        .field("/source_id", padded.as_str())?;
     cx.absent(&cx.sid("a")).await
 }
 
@@ -186,7 +190,12 @@ async fn generated_codes_are_six_letters_and_unique(cx: &mut Ctx<'_>) -> Step {
 }
 
 async fn taken_code_changes_nothing(cx: &mut Ctx<'_>) -> Step {
-    let (owner, other, newcomer, code) = (cx.sid("owner"), cx.sid("other"), cx.sid("new"), cx.code("A"));
+    let (owner, other, newcomer, code) = (
+        cx.sid("owner"),
+        cx.sid("other"),
+        cx.sid("new"),
+        cx.code("A"),
+    );
     cx.create(&owner, &code).await?;
     let before = cx
         .upsert(json!({"source_id": other, "metadata": {"plan": "free"}}))
@@ -194,9 +203,11 @@ async fn taken_code_changes_nothing(cx: &mut Ctx<'_>) -> Step {
     before.status(201)?;
     let other_code = before.text("/referral_code")?;
     // An existing customer claiming the code: nothing of the call is applied.
-    cx.upsert(json!({"source_id": other, "referral_code": code, "metadata": {"plan": "pro", "extra": 1}}))
-        .await?
-        .error(409, "REFERRAL_CODE_TAKEN")?;
+    cx.upsert(
+        json!({"source_id": other, "referral_code": code, "metadata": {"plan": "pro", "extra": 1}}),
+    )
+    .await?
+    .error(409, "REFERRAL_CODE_TAKEN")?;
     // A new customer claiming it: not created.
     cx.upsert(json!({"source_id": newcomer, "referral_code": code}))
         .await?
@@ -284,14 +295,22 @@ async fn read_by_source_id_or_id(cx: &mut Ctx<'_>) -> Step {
     created.status(201)?;
     let id = created.text("/id")?;
     cx.customer(&id).await?.field("/source_id", sid.as_str())?;
-    cx.send(Request::new("POST", Api::Rehook, path(&["customers", &sid])))
-        .await?
-        .status(200)?
-        .field("/id", id.as_str())?;
+    cx.send(Request::new(
+        "POST",
+        Api::Rehook,
+        path(&["customers", &sid]),
+    ))
+    .await?
+    .status(200)?
+    .field("/id", id.as_str())?;
     cx.absent(&cx.sid("missing")).await?;
-    cx.send(Request::new("POST", Api::Rehook, path(&["customers", &cx.sid("missing")])))
-        .await?
-        .error(404, "CUSTOMER_NOT_FOUND")?;
+    cx.send(Request::new(
+        "POST",
+        Api::Rehook,
+        path(&["customers", &cx.sid("missing")]),
+    ))
+    .await?
+    .error(404, "CUSTOMER_NOT_FOUND")?;
     Ok(())
 }
 
@@ -303,10 +322,14 @@ async fn validate_code_finds_the_owner(cx: &mut Ctx<'_>) -> Step {
         .status(200)?
         .customer_shape("")?
         .field("/source_id", sid.as_str())?;
-    cx.send(Request::new("POST", Api::Rehook, path(&["customers", "validate-code", &code])))
-        .await?
-        .status(200)?
-        .field("/source_id", sid.as_str())?;
+    cx.send(Request::new(
+        "POST",
+        Api::Rehook,
+        path(&["customers", "validate-code", &code]),
+    ))
+    .await?
+    .status(200)?
+    .field("/source_id", sid.as_str())?;
     for wrong in [code.to_lowercase(), code.to_uppercase(), cx.code("nobody")] {
         cx.get(&["customers", "validate-code", &wrong])
             .await?

@@ -31,19 +31,35 @@ pub(super) fn scenarios() -> Vec<Scenario> {
 }
 
 /// The four business-rule refusals, made fresh for `tag`: (answer, reason, status, endpoint).
-async fn refusals(cx: &mut Ctx<'_>, tag: &str) -> Step<Vec<(Got, &'static str, u16, &'static str)>> {
-    let (owner, other, code) = (cx.sid(&format!("{tag}-owner")), cx.sid(&format!("{tag}-other")), cx.code(tag));
+async fn refusals(
+    cx: &mut Ctx<'_>,
+    tag: &str,
+) -> Step<Vec<(Got, &'static str, u16, &'static str)>> {
+    let (owner, other, code) = (
+        cx.sid(&format!("{tag}-owner")),
+        cx.sid(&format!("{tag}-other")),
+        cx.code(tag),
+    );
     cx.create(&owner, &code).await?;
-    let taken = cx.upsert(json!({"source_id": other, "referral_code": code})).await?;
+    let taken = cx
+        .upsert(json!({"source_id": other, "referral_code": code}))
+        .await?;
     let event = cx.conversion().to_owned();
     let required = cx
         .invoke(json!({"event_name": event, "source_id": other}))
         .await?;
-    let unknown = cx.convert(&other, json!(cx.code(&format!("{tag}-nobody")))).await?;
+    let unknown = cx
+        .convert(&other, json!(cx.code(&format!("{tag}-nobody"))))
+        .await?;
     let own = cx.convert(&owner, json!(code)).await?;
     Ok(vec![
         (taken, "REFERRAL_CODE_TAKEN", 409, "POST /customers"),
-        (required, "REFERRAL_CODE_REQUIRED", 422, "POST /events/invoke"),
+        (
+            required,
+            "REFERRAL_CODE_REQUIRED",
+            422,
+            "POST /events/invoke",
+        ),
         (unknown, "REFERRAL_CODE_UNKNOWN", 422, "POST /events/invoke"),
         (own, "SELF_REFERRAL", 422, "POST /events/invoke"),
     ])
@@ -99,8 +115,10 @@ async fn accept_mode_answers_dropped(cx: &mut Ctx<'_>) -> Step {
     let mut accepting = original.clone();
     let key = cx.api_key().to_owned();
     let mut found = false;
+    let mut was_rejecting = true;
     if let Some(apps) = accepting["applications"].as_array_mut() {
         for app in apps.iter_mut().filter(|a| a["api_key"] == key.as_str()) {
+            was_rejecting = app["drop_mode"] == "reject" || app["drop_mode"].is_null();
             app["drop_mode"] = json!("accept");
             found = true;
         }
@@ -114,6 +132,9 @@ async fn accept_mode_answers_dropped(cx: &mut Ctx<'_>) -> Step {
     let restored = put_config(cx, original).await;
     checked?;
     restored?;
+    if !was_rejecting {
+        return Ok(());
+    }
     // Back in reject mode: refused again.
     let (owner, code) = (cx.sid("after-owner"), cx.code("after"));
     cx.create(&owner, &code).await?;
@@ -136,7 +157,9 @@ async fn accepting_refusals(cx: &mut Ctx<'_>) -> Step {
         .await?
         .field("/referral_count", 0)?
         .field("/referred_by", Value::Null)?;
-    let events = cx.admin_get(&format!("/events?source_id={}", query(&owner))).await?;
+    let events = cx
+        .admin_get(&format!("/events?source_id={}", query(&owner)))
+        .await?;
     ensure(events == json!([]), || {
         format!("events of {owner}: expected none stored by dropped calls, got {events}")
     })
@@ -145,7 +168,10 @@ async fn accepting_refusals(cx: &mut Ctx<'_>) -> Step {
 /// `text` encoded for a query string.
 fn query(text: &str) -> String {
     let url = reqwest::Url::parse_with_params("http://x/", [("v", text)]).expect("valid");
-    url.query().unwrap_or("v=").trim_start_matches("v=").to_owned()
+    url.query()
+        .unwrap_or("v=")
+        .trim_start_matches("v=")
+        .to_owned()
 }
 
 async fn events_are_stored_as_sent(cx: &mut Ctx<'_>) -> Step {
@@ -160,18 +186,28 @@ async fn events_are_stored_as_sent(cx: &mut Ctx<'_>) -> Step {
     cx.convert(&sid, json!(cx.code("nobody")))
         .await?
         .error(422, "REFERRAL_CODE_UNKNOWN")?;
-    let events = cx.admin_get(&format!("/events?source_id={}", query(&sid))).await?;
+    let events = cx
+        .admin_get(&format!("/events?source_id={}", query(&sid)))
+        .await?;
     let got: Vec<(Value, Value, Value)> = events
         .as_array()
         .into_iter()
         .flatten()
         .map(|e| {
             let name = e.get("event_name").or_else(|| e.get("name")).cloned();
-            (name.unwrap_or(Value::Null), e["source_id"].clone(), e["metadata"].clone())
+            (
+                name.unwrap_or(Value::Null),
+                e["source_id"].clone(),
+                e["metadata"].clone(),
+            )
         })
         .collect();
     let expected = vec![
-        (json!(event), json!(sid), json!({"n": 1.5, "nested": {"k": [1, null]}})),
+        (
+            json!(event),
+            json!(sid),
+            json!({"n": 1.5, "nested": {"k": [1, null]}}),
+        ),
         (json!(event), json!(sid), json!({})),
     ];
     ensure(got == expected, || {

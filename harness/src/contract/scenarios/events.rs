@@ -117,7 +117,9 @@ async fn referral_list_oldest_first(cx: &mut Ctx<'_>) -> Step {
             .filter_map(|c| c["source_id"].as_str())
             .collect();
         ensure(got == expected, || {
-            format!("referral list of {advocate}: expected {expected:?} (oldest referral first), got {got:?}")
+            format!(
+                "referral list of {advocate}: expected {expected:?} (oldest referral first), got {got:?}"
+            )
         })?;
     }
     cx.customer(&advocate).await?.field("/referral_count", 3)?;
@@ -210,12 +212,14 @@ async fn other_events_never_attribute(cx: &mut Ctx<'_>) -> Step {
     let (advocate, friend, code) = (cx.sid("adv"), cx.sid("friend"), cx.code("A"));
     cx.create(&advocate, &code).await?;
     let event = cx.other_event();
-    cx.invoke(json!({"event_name": event, "source_id": friend, "metadata": {"referral_code": code}}))
-        .await?
-        .status(200)?
-        .field("/status", "ok")?
-        .field("/referral", Value::Null)?
-        .field("/event/metadata", json!({"referral_code": code}))?;
+    cx.invoke(
+        json!({"event_name": event, "source_id": friend, "metadata": {"referral_code": code}}),
+    )
+    .await?
+    .status(200)?
+    .field("/status", "ok")?
+    .field("/referral", Value::Null)?
+    .field("/event/metadata", json!({"referral_code": code}))?;
     cx.customer(&friend)
         .await?
         .field("/referred_by", Value::Null)?;

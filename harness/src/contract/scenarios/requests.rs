@@ -75,7 +75,11 @@ async fn body_not_an_object(cx: &mut Ctx<'_>) -> Step {
 async fn unsupported_media_type(cx: &mut Ctx<'_>) -> Step {
     let sid = cx.sid("a");
     let body = json!({"source_id": sid}).to_string();
-    for media in ["text/plain", "application/x-www-form-urlencoded", "application/xml"] {
+    for media in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "application/xml",
+    ] {
         cx.send(post_customers().raw(Some(media), &body))
             .await?
             .error(415, "UNSUPPORTED_MEDIA_TYPE")?;
@@ -102,9 +106,11 @@ async fn unknown_path(cx: &mut Ctx<'_>) -> Step {
             .await?
             .error(404, "NOT_FOUND")?;
     }
-    cx.send(Request::new("POST", Api::Rehook, "/customers/").json(json!({"source_id": cx.sid("a")})))
-        .await?
-        .error(404, "NOT_FOUND")?;
+    cx.send(
+        Request::new("POST", Api::Rehook, "/customers/").json(json!({"source_id": cx.sid("a")})),
+    )
+    .await?
+    .error(404, "NOT_FOUND")?;
     cx.absent(&cx.sid("a")).await
 }
 
@@ -118,9 +124,10 @@ async fn wrong_method(cx: &mut Ctx<'_>) -> Step {
         let got = cx.send(Request::new(method, Api::Rehook, p)).await?;
         got.error(405, "METHOD_NOT_ALLOWED")?;
         let allow = got.header_value("allow").unwrap_or_default();
-        got.holds(&format!("an Allow header naming {allowed} (got {allow:?})"), |_| {
-            allow.split(',').any(|m| m.trim() == allowed)
-        })?;
+        got.holds(
+            &format!("an Allow header naming {allowed} (got {allow:?})"),
+            |_| allow.split(',').any(|m| m.trim() == allowed),
+        )?;
     }
     Ok(())
 }
@@ -133,24 +140,51 @@ async fn api_prefix_aliases(cx: &mut Ctx<'_>) -> Step {
                 .json(json!({"source_id": advocate, "referral_code": code})),
         )
         .await?;
-    created.status(201)?.field("/referral_code", code.as_str())?;
+    created
+        .status(201)?
+        .field("/referral_code", code.as_str())?;
     let event = cx.conversion().to_owned();
-    cx.send(Request::new("POST", Api::Rehook, "/api/events/invoke").json(
-        json!({"event_name": event, "source_id": friend, "metadata": {"referral_code": code}}),
-    ))
+    cx.send(
+        Request::new("POST", Api::Rehook, "/api/events/invoke").json(
+            json!({"event_name": event, "source_id": friend, "metadata": {"referral_code": code}}),
+        ),
+    )
     .await?
     .status(200)?
     .field("/referral/status", "attributed")?;
     for (segments, pointer, expected) in [
-        (vec!["api", "customers", &advocate], "/referral_count", json!(1)),
-        (vec!["api", "customers", "validate-code", &code], "/source_id", json!(advocate)),
-        (vec!["api", "customers", "referral", "list", &advocate], "/0/source_id", json!(friend)),
-        (vec!["api", "customers", "referrals", &advocate], "/0/source_id", json!(friend)),
-        (vec!["api", "events", "segment", "check-auth"], "/status", json!("ok")),
+        (
+            vec!["api", "customers", &advocate],
+            "/referral_count",
+            json!(1),
+        ),
+        (
+            vec!["api", "customers", "validate-code", &code],
+            "/source_id",
+            json!(advocate),
+        ),
+        (
+            vec!["api", "customers", "referral", "list", &advocate],
+            "/0/source_id",
+            json!(friend),
+        ),
+        (
+            vec!["api", "customers", "referrals", &advocate],
+            "/0/source_id",
+            json!(friend),
+        ),
+        (
+            vec!["api", "events", "segment", "check-auth"],
+            "/status",
+            json!("ok"),
+        ),
         // And the data is the same at the public paths.
         (vec!["customers", &friend], "/referred_by", json!(advocate)),
     ] {
-        cx.get(&segments).await?.status(200)?.field(pointer, expected)?;
+        cx.get(&segments)
+            .await?
+            .status(200)?
+            .field(pointer, expected)?;
     }
     Ok(())
 }

@@ -65,8 +65,10 @@ pub(super) fn scenarios() -> Vec<Scenario> {
 async fn identify_upserts_the_customer(cx: &mut Ctx<'_>) -> Step {
     let (sid, code) = (cx.sid("a"), cx.code("A"));
     let first = cx
-        .play(json!({"type": "identify", "userId": sid, "messageId": cx.sid("m1"),
-                     "traits": {"name": "Ada", "plan": "free", "referral_code": code}}))
+        .play(
+            json!({"type": "identify", "userId": sid, "messageId": cx.sid("m1"),
+                     "traits": {"name": "Ada", "plan": "free", "referral_code": code}}),
+        )
         .await?;
     first.expect("1", "delivered", None)?;
     first
@@ -76,8 +78,10 @@ async fn identify_upserts_the_customer(cx: &mut Ctx<'_>) -> Step {
         .field("/referral_code", code.as_str())?
         .field("/metadata/name", "Ada")?;
     let second = cx
-        .play(json!({"type": "identify", "userId": sid, "messageId": cx.sid("m2"),
-                     "traits": {"plan": "pro"}}))
+        .play(
+            json!({"type": "identify", "userId": sid, "messageId": cx.sid("m2"),
+                     "traits": {"plan": "pro"}}),
+        )
         .await?;
     second.expect("2", "delivered", None)?;
     second.answer("2")?.status(200)?;
@@ -104,8 +108,14 @@ async fn track_invokes_the_event(cx: &mut Ctx<'_>) -> Step {
         .answer("2")?
         .status(200)?
         .field("/event/event_name", event.as_str())?
-        .field("/event/metadata", json!({"referral_code": code, "plan": "pro"}))?
-        .field("/referral", json!({"advocate": advocate, "status": "attributed"}))?;
+        .field(
+            "/event/metadata",
+            json!({"referral_code": code, "plan": "pro"}),
+        )?
+        .field(
+            "/referral",
+            json!({"advocate": advocate, "status": "attributed"}),
+        )?;
     let other = cx.other_event();
     cx.play(json!({"type": "track", "userId": friend, "event": other, "properties": {}}))
         .await?
@@ -172,12 +182,16 @@ async fn missing_event_name_is_dropped(cx: &mut Ctx<'_>) -> Step {
 
 async fn duplicate_message_id_is_dropped(cx: &mut Ctx<'_>) -> Step {
     let (sid, id) = (cx.sid("a"), cx.sid("m1"));
-    cx.play(json!({"type": "identify", "userId": sid, "messageId": id, "traits": {"plan": "first"}}))
-        .await?
-        .expect("1", "delivered", None)?;
-    cx.play(json!({"type": "identify", "userId": sid, "messageId": id, "traits": {"plan": "second"}}))
-        .await?
-        .expect("2", "dropped", Some("duplicate_message_id"))?;
+    cx.play(
+        json!({"type": "identify", "userId": sid, "messageId": id, "traits": {"plan": "first"}}),
+    )
+    .await?
+    .expect("1", "delivered", None)?;
+    cx.play(
+        json!({"type": "identify", "userId": sid, "messageId": id, "traits": {"plan": "second"}}),
+    )
+    .await?
+    .expect("2", "dropped", Some("duplicate_message_id"))?;
     cx.customer(&sid).await?.field("/metadata/plan", "first")?;
     for (n, plan) in [("3", "third"), ("4", "fourth")] {
         cx.play(json!({"type": "identify", "userId": sid, "traits": {"plan": plan}}))
@@ -192,11 +206,13 @@ async fn context_never_enters_metadata(cx: &mut Ctx<'_>) -> Step {
     let sid = cx.sid("a");
     let context = json!({"ip": "203.0.113.9", "library": {"name": "analytics-node"},
                          "personas": {"computation_key": "vip", "space_id": "spa_1"}});
-    cx.play(json!({"type": "identify", "userId": sid, "traits": {"plan": "free"}, "context": context}))
-        .await?
-        .answer("1")?
-        .status(201)?
-        .field("/metadata", json!({"plan": "free"}))?;
+    cx.play(
+        json!({"type": "identify", "userId": sid, "traits": {"plan": "free"}, "context": context}),
+    )
+    .await?
+    .answer("1")?
+    .status(201)?
+    .field("/metadata", json!({"plan": "free"}))?;
     let event = cx.other_event();
     cx.play(json!({"type": "track", "userId": sid, "event": event, "properties": {"n": 1}, "context": context}))
         .await?
@@ -209,7 +225,12 @@ async fn context_never_enters_metadata(cx: &mut Ctx<'_>) -> Step {
         ["ip", "library", "personas", "context"]
             .iter()
             .all(|k| customer.at("/metadata").get(k).is_none()),
-        || format!("customer {sid}: context keys in metadata: {}", customer.at("/metadata")),
+        || {
+            format!(
+                "customer {sid}: context keys in metadata: {}",
+                customer.at("/metadata")
+            )
+        },
     )
 }
 

@@ -64,7 +64,11 @@ async fn source_id_required(cx: &mut Ctx<'_>) -> Step {
 }
 
 async fn invalid_source_id(cx: &mut Ctx<'_>) -> Step {
-    for bad in [json!(true), json!({"id": cx.sid("a")}), json!([cx.sid("a")])] {
+    for bad in [
+        json!(true),
+        json!({"id": cx.sid("a")}),
+        json!([cx.sid("a")]),
+    ] {
         cx.upsert(json!({"source_id": bad}))
             .await?
             .error(400, "INVALID_SOURCE_ID")?;
