@@ -1,12 +1,183 @@
 //! The contract checks: named scenarios, randomised sequences checked against the reference
 //! model, and a concurrency race, runnable against any Rehook-compatible server.
 //!
-//! - `scenarios`: one named scenario per rule of the contract, with explicit expectations.
+//! - [`scenarios`]: one named scenario per rule of the contract, with explicit expectations.
 //! - `random`: seeded random sequences checked step by step against [`crate::model`].
 //! - `race`: concurrent calls claiming overlapping codes; codes stay unique, no update is lost.
-//! - `report`: JUnit XML and JSON summaries of a run.
+//! - [`report`]: what a run found, as lines, JUnit XML and a JSON summary.
+//! - [`target`]: the server under check, called with any request and written back as `curl`.
+//!
+//! [`check`] runs them all; `rehook-harness check` is this function behind a command line.
 
 pub mod race;
 pub mod random;
 pub mod report;
 pub mod scenarios;
+pub mod target;
+
+use std::time::Instant;
+
+use serde_json::Value;
+
+pub use report::{Case, CheckReport, Counts, Outcome};
+
+use crate::client::{Client, ClientError};
+use crate::error_text::error_text;
+use target::{Api, Request, Target};
+
+/// What a check run does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckOptions {
+    /// Seeds the run: every source_id and code the scenarios make, and the random sequences.
+    pub seed: u64,
+    /// How many random sequences to run.
+    pub cases: u32,
+    /// The application's conversion event (default `signup`).
+    pub conversion_event: String,
+    /// Only these scenarios (names, or group names for whole groups); `None` runs all.
+    pub scenarios: Option<Vec<String>>,
+    /// Whether to run the randomised sequences.
+    pub random: bool,
+    /// Whether to run the concurrency race.
+    pub race: bool,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        Self {
+            seed: 0,
+            cases: 32,
+            conversion_event: "signup".to_owned(),
+            scenarios: None,
+            random: true,
+            race: true,
+        }
+    }
+}
+
+impl CheckOptions {
+    /// The scenarios this run selects, in order.
+    pub fn selected(&self) -> Vec<scenarios::Scenario> {
+        scenarios::all()
+            .into_iter()
+            .filter(|s| match &self.scenarios {
+                None => true,
+                Some(names) => names.iter().any(|n| n == s.name || n == s.group),
+            })
+            .collect()
+    }
+
+    /// The entries of the scenario filter that name neither a scenario nor a group.
+    pub fn unknown_scenarios(&self) -> Vec<String> {
+        let all = scenarios::all();
+        self.scenarios
+            .iter()
+            .flatten()
+            .filter(|n| {
+                !all.iter()
+                    .any(|s| s.name == n.as_str() || s.group == n.as_str())
+            })
+            .cloned()
+            .collect()
+    }
+}
+
+/// Why a check run could not start (the command line's exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Nothing answered at the base URL.
+    #[error("{url} cannot be reached: {reason}")]
+    Unreachable {
+        /// The base URL.
+        url: String,
+        /// What went wrong, down to the root cause.
+        reason: String,
+    },
+    /// `GET /events/segment/check-auth` answered 401.
+    #[error(
+        "{url} refused the credentials (401 on GET /events/segment/check-auth); check --api-key and --api-secret"
+    )]
+    CredentialsRefused {
+        /// The base URL.
+        url: String,
+    },
+    /// `GET /events/segment/check-auth` answered something a Rehook API does not.
+    #[error(
+        "{url} does not answer as a Rehook API: GET /events/segment/check-auth answered {answered} (expected 200 {{\"status\":\"ok\"}}); check --base-url"
+    )]
+    NotRehook {
+        /// The base URL.
+        url: String,
+        /// What it answered.
+        answered: String,
+    },
+}
+
+/// Probes the server with `GET /events/segment/check-auth` before a run: only a
+/// `200 {"status": "ok"}` lets the run start.
+pub async fn preflight(client: &Client) -> Result<(), StartError> {
+    let url = client.base_url().to_owned();
+    match client.check_auth().await {
+        Ok(answer) if answer.status == 200 && answer.body["status"] == "ok" => Ok(()),
+        Ok(answer) if answer.status == 401 => Err(StartError::CredentialsRefused { url }),
+        Ok(answer) => Err(StartError::NotRehook {
+            url,
+            answered: match answer.body.get("code").and_then(Value::as_str) {
+                Some(code) => format!("{} {code}", answer.status),
+                None => format!("{} {}", answer.status, answer.body),
+            },
+        }),
+        Err(ClientError::Body { status, .. }) => Err(StartError::NotRehook {
+            url,
+            answered: format!("{status} with a body that is not JSON"),
+        }),
+        Err(error) => Err(StartError::Unreachable {
+            url,
+            reason: error_text(&error),
+        }),
+    }
+}
+
+/// Whether the admin API answers: `None` when `GET /__admin/health` is `200
+/// {"status": "ok"}`, else why not (the reason admin-only scenarios are skipped).
+pub async fn admin_unavailable(target: &Target) -> Option<String> {
+    match target
+        .send(&Request::new("GET", Api::Admin, "/health"))
+        .await
+    {
+        Ok(r) if r.status == 200 && r.body["status"] == "ok" => None,
+        Ok(r) => Some(format!("GET /__admin/health answered {}", r.status)),
+        Err(e) => Some(format!("GET /__admin/health got no answer: {e}")),
+    }
+}
+
+/// Runs the contract against the server behind `client`: the selected named scenarios in
+/// order, then (when asked) the randomised sequences and the race.
+///
+/// The calls are made one after another: scenarios switch settings (drop mode) that others
+/// would see. Give it a server whose application is in drop mode `reject` (the default) with
+/// `options.conversion_event` as a conversion event.
+pub async fn check(client: &Client, options: &CheckOptions) -> CheckReport {
+    let target = Target::new(client);
+    let env = scenarios::Env {
+        seed: options.seed,
+        conversion_event: options.conversion_event.clone(),
+        no_admin: admin_unavailable(&target).await,
+    };
+    let mut report = CheckReport {
+        target: client.base_url().to_owned(),
+        seed: options.seed,
+        cases: Vec::new(),
+    };
+    for scenario in options.selected() {
+        let started = Instant::now();
+        let run = scenarios::run(&target, &scenario, &env).await;
+        report.cases.push(Case {
+            name: scenario.name.to_owned(),
+            group: scenario.group.to_owned(),
+            outcome: run.outcome,
+            duration: started.elapsed(),
+        });
+    }
+    report
+}

@@ -1,10 +1,12 @@
 //! The harness's one integration-test binary: replaying files against in-process fakes and
 //! tiny stand-in servers, reading every input format, and the command line's exit codes.
 
+mod check;
 mod cli;
 mod client;
 mod corpus;
 mod input_formats;
 mod properties;
 mod replay_answers;
+mod snapshots;
 mod support;
