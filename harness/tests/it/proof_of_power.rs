@@ -227,6 +227,7 @@ impl Running {
     }
 
     /// One random run with `random`'s seed and length.
+    #[allow(clippy::result_large_err)] // the run's own result, passed on as it is
     fn random(&self, random: Random) -> Result<random::RandomReport, RandomFailure> {
         let options = RandomOptions {
             seed: random.seed,
