@@ -11,7 +11,9 @@
 //! | 4xx | `dropped` with the error body's `code` |
 //! | 5xx, any other status, no answer, an unreadable body | `error` (no answer: the call and every cause down to the root) |
 //!
-//! Every message gets one [`Delivery`]; the [`Summary`] counts them.
+//! Every message gets one [`Delivery`]; the [`Summary`] counts them. With custom mappings
+//! ([`Replayer::with_mappings`], `--mappings FILE`) the harness runs those instead, and a
+//! message that fires several mappings gets one delivery for each.
 //!
 //! The seen `messageId`s last one run, as Segment's per-source de-duplication window would:
 //! replaying the same messages again in another run sends them again.
@@ -19,7 +21,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
-use rehook_mock::segment::{self, Action, Mapped};
+use rehook_mock::segment::{self, Action, Mapped, MappingSet};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -39,16 +41,20 @@ pub enum Outcome {
     Filtered,
     /// No answer: a 5xx, a transport error, or an answer the contract does not allow.
     Error,
+    /// `--via segment` against a target without a delivery log: the front door accepted the
+    /// message's batch (`2xx`), and what became of the message is not known.
+    Accepted,
 }
 
 impl Outcome {
-    /// `delivered`, `dropped`, `filtered` or `error`.
+    /// `delivered`, `dropped`, `filtered`, `error` or `accepted`.
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Delivered => "delivered",
             Outcome::Dropped => "dropped",
             Outcome::Filtered => "filtered",
             Outcome::Error => "error",
+            Outcome::Accepted => "accepted",
         }
     }
 }
@@ -89,6 +95,10 @@ pub struct Delivery {
     pub reason: Option<String>,
     /// The `referral.status` of a delivered event: `attributed` or `already_referred`.
     pub referral: Option<String>,
+    /// The custom mapping that fired (replays with custom mappings only; a message that
+    /// fires several has one delivery for each).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<String>,
 }
 
 impl Delivery {
@@ -174,6 +184,10 @@ pub struct Summary {
     pub filtered: usize,
     /// Messages that got no answer.
     pub errors: usize,
+    /// Messages whose batch the front door accepted with no delivery log to say more
+    /// (`--via segment` only; left out of the JSON summary when 0).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub accepted: usize,
     /// Customers created by identify calls (`POST /customers` answered 201). Customers that
     /// track events create (a conversion, or any event from an unknown `userId`) are not
     /// counted: the answer of `POST /events/invoke` does not say whether it created one.
@@ -210,12 +224,18 @@ impl Summary {
             }
             Outcome::Filtered => self.filtered += 1,
             Outcome::Error => self.errors += 1,
+            Outcome::Accepted => self.accepted += 1,
         }
         self.identify_created += usize::from(d.created_customer());
         self.identify_updated += usize::from(d.updated_customer());
         self.events_stored += usize::from(d.stored_event());
         self.referrals_attributed += usize::from(d.attributed_referral());
     }
+}
+
+/// For `skip_serializing_if`: a count that is zero.
+fn is_zero(count: &usize) -> bool {
+    *count == 0
 }
 
 /// `count` and `noun`, the noun made plural unless `count` is 1: `1 message`, `2 messages`.
@@ -240,6 +260,13 @@ impl fmt::Display for Summary {
             self.filtered,
             counted(self.errors, "error")
         )?;
+        if self.accepted > 0 {
+            writeln!(
+                f,
+                "accepted by the front door with no delivery log to read: {}",
+                self.accepted
+            )?;
+        }
         writeln!(
             f,
             "identify: {} created, {} updated (customers created by track events are not counted)",
@@ -288,6 +315,8 @@ pub struct Replayer<'c> {
     client: &'c Client,
     seen: HashSet<String>,
     deliveries: Vec<Delivery>,
+    /// Custom mappings in place of the destination's defaults.
+    mappings: Option<MappingSet>,
 }
 
 impl<'c> Replayer<'c> {
@@ -297,11 +326,20 @@ impl<'c> Replayer<'c> {
             client,
             seen: HashSet::new(),
             deliveries: Vec::new(),
+            mappings: None,
         }
     }
 
-    /// Replays one message and returns its delivery.
-    pub async fn play(&mut self, message: &InputMessage) -> &Delivery {
+    /// Play Segment with these mappings instead of the Rehook destination's defaults: every
+    /// mapping that matches fires, each with its own delivery.
+    pub fn with_mappings(mut self, mappings: MappingSet) -> Self {
+        self.mappings = Some(mappings);
+        self
+    }
+
+    /// Replays one message and returns its deliveries: one, or with custom mappings one per
+    /// fired mapping.
+    pub async fn play(&mut self, message: &InputMessage) -> &[Delivery] {
         let value = &message.value;
         let mut delivery = Delivery {
             index: self.deliveries.len() + 1,
@@ -317,12 +355,27 @@ impl<'c> Replayer<'c> {
             status: None,
             reason: None,
             referral: None,
+            mapping: None,
         };
-        match segment::ingest(value, &mut self.seen) {
+        let first = self.deliveries.len();
+        let outcomes = match segment::ingest(value, &mut self.seen) {
             Err(drop) => {
                 delivery.reason = Some(drop.reason().to_owned());
+                Vec::new()
             }
-            Ok(accepted) => match segment::map_default(&accepted) {
+            Ok(accepted) => match &self.mappings {
+                None => vec![(None, segment::map_default(&accepted))],
+                Some(set) => set.map(&accepted),
+            },
+        };
+        if outcomes.is_empty() {
+            self.deliveries.push(delivery.clone());
+        }
+        for (index, (mapping, mapped)) in outcomes.into_iter().enumerate() {
+            let mut delivery = delivery.clone();
+            delivery.index += index;
+            delivery.mapping = mapping;
+            match mapped {
                 Mapped::Filtered => delivery.outcome = Outcome::Filtered,
                 Mapped::Dropped { action, reason } => {
                     delivery.action = Some(action);
@@ -336,10 +389,10 @@ impl<'c> Replayer<'c> {
                     };
                     read_answer(&mut delivery, answer);
                 }
-            },
+            }
+            self.deliveries.push(delivery);
         }
-        self.deliveries.push(delivery);
-        &self.deliveries[self.deliveries.len() - 1]
+        &self.deliveries[first..]
     }
 
     /// Ends the run and counts it.
@@ -357,11 +410,26 @@ impl<'c> Replayer<'c> {
 pub async fn replay(
     client: &Client,
     messages: &[InputMessage],
+    on_each: impl FnMut(&Delivery),
+) -> Report {
+    replay_with(client, None, messages, on_each).await
+}
+
+/// [`replay`], with custom mappings in place of the destination's defaults when given.
+pub async fn replay_with(
+    client: &Client,
+    mappings: Option<MappingSet>,
+    messages: &[InputMessage],
     mut on_each: impl FnMut(&Delivery),
 ) -> Report {
     let mut replayer = Replayer::new(client);
+    if let Some(mappings) = mappings {
+        replayer = replayer.with_mappings(mappings);
+    }
     for message in messages {
-        on_each(replayer.play(message).await);
+        for delivery in replayer.play(message).await {
+            on_each(delivery);
+        }
     }
     replayer.finish()
 }
@@ -428,6 +496,7 @@ mod tests {
             status: None,
             reason: None,
             referral: None,
+            mapping: None,
         }
     }
 
@@ -518,6 +587,7 @@ mod tests {
                 dropped: 1,
                 filtered: 1,
                 errors: 1,
+                accepted: 0,
                 identify_created: 1,
                 identify_updated: 1,
                 events_stored: 1,
@@ -535,6 +605,7 @@ mod tests {
             dropped: 0,
             filtered: 0,
             errors: 1,
+            accepted: 0,
             identify_created: 1,
             identify_updated: 1,
             events_stored: 1,

@@ -62,12 +62,24 @@ pub enum ErrorCode {
     InvalidState,
     /// A query parameter that cannot be read.
     InvalidQuery,
+    /// A mapping document that cannot be used.
+    InvalidMappings,
     /// A request that could not be understood at the HTTP level.
     BadRequest,
     /// A request body that did not arrive in time.
     RequestTimeout,
     /// A fault of the fake itself; never the answer to bad input.
     Internal,
+    /// Front door: neither an `Authorization` header nor a `writeKey` in the body.
+    WriteKeyRequired,
+    /// Front door: one message is over 32 KiB as compact JSON.
+    MessageTooLarge,
+    /// Front door: the decoded request body is over 500 KiB (512,000 bytes).
+    RequestTooLarge,
+    /// Front door: a batch of more than 2,500 messages.
+    TooManyMessages,
+    /// Front door: a `500` the fault setting asked for (`POST /__admin/faults`).
+    InjectedFault,
 }
 
 impl ErrorCode {
@@ -87,10 +99,13 @@ impl ErrorCode {
             ReferralCodeRequired | ReferralCodeUnknown | SelfReferral => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Internal | InjectedFault => StatusCode::INTERNAL_SERVER_ERROR,
+            WriteKeyRequired | MessageTooLarge | RequestTooLarge | TooManyMessages => {
+                StatusCode::BAD_REQUEST
+            }
             InvalidJson | InvalidBody | SourceIdRequired | InvalidSourceId | InvalidMetadata
             | InvalidReferralCode | EventNameRequired | InvalidEventName | InvalidConfig
-            | InvalidState | InvalidQuery | BadRequest => StatusCode::BAD_REQUEST,
+            | InvalidState | InvalidQuery | InvalidMappings | BadRequest => StatusCode::BAD_REQUEST,
         }
     }
 
@@ -122,9 +137,15 @@ impl ErrorCode {
             InvalidConfig => "INVALID_CONFIG",
             InvalidState => "INVALID_STATE",
             InvalidQuery => "INVALID_QUERY",
+            InvalidMappings => "INVALID_MAPPINGS",
             BadRequest => "BAD_REQUEST",
             RequestTimeout => "REQUEST_TIMEOUT",
             Internal => "INTERNAL",
+            WriteKeyRequired => "WRITE_KEY_REQUIRED",
+            MessageTooLarge => "MESSAGE_TOO_LARGE",
+            RequestTooLarge => "REQUEST_TOO_LARGE",
+            TooManyMessages => "TOO_MANY_MESSAGES",
+            InjectedFault => "INJECTED_FAULT",
         }
     }
 

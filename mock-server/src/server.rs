@@ -18,6 +18,7 @@ use tokio::task::JoinSet;
 
 use crate::config::{AppConfig, Config, DropMode};
 use crate::error::ApiError;
+use crate::segment::MappingSet;
 use crate::store::Store;
 
 /// The whole HTTP surface over `store`: the Rehook API (also under `/api`), the admin API and
@@ -27,6 +28,7 @@ pub fn app(store: Arc<Store>) -> Router {
     let routes = Router::new()
         .merge(crate::api::routes())
         .nest("/api", crate::api::routes())
+        .merge(crate::segment::front_door::routes())
         .nest("/__admin", crate::admin::routes())
         .fallback(|uri: axum::http::Uri| async move { ApiError::no_route(uri.path()) })
         .with_state(store.clone());
@@ -256,11 +258,21 @@ pub struct MockRehookBuilder {
     seed: Option<u64>,
     admin_token: Option<String>,
     journal_capacity: Option<usize>,
+    mappings: Option<MappingSet>,
+    front_door_faults: u64,
     #[cfg(feature = "faults")]
     fault: Option<crate::Fault>,
 }
 
 impl MockRehookBuilder {
+    /// Run these mappings at the default application's front door instead of the Rehook
+    /// destination's defaults (other applications set theirs with
+    /// [`AppConfig::with_mappings`]).
+    pub fn mappings(mut self, mappings: MappingSet) -> Self {
+        self.mappings = Some(mappings);
+        self
+    }
+
     /// Add an application (the first one added is the default). Without any, the default
     /// application is used.
     pub fn app(mut self, app: AppConfig) -> Self {
@@ -299,6 +311,15 @@ impl MockRehookBuilder {
         self
     }
 
+    /// Answer the first `count` front-door (`/v1/...`) requests with `500 INJECTED_FAULT`,
+    /// as a flaky collector would: nothing of them is stored and their messageIds stay
+    /// unseen, so an SDK's retry goes through once. Also settable at run time with
+    /// `POST /__admin/faults` or [`Store::fail_front_door_requests`].
+    pub fn fail_front_door_requests(mut self, count: u64) -> Self {
+        self.front_door_faults = count;
+        self
+    }
+
     /// Run every application with one deliberate deviation from the contract (feature
     /// `faults`, test-only): for proving that a contract checker catches it.
     #[cfg(feature = "faults")]
@@ -322,6 +343,9 @@ impl MockRehookBuilder {
         if let Some(capacity) = self.journal_capacity {
             config.journal_capacity = capacity;
         }
+        if let Some(mappings) = &self.mappings {
+            config.apps[0].set_mappings(mappings.clone());
+        }
         config
     }
 
@@ -340,6 +364,7 @@ impl MockRehookBuilder {
         let api_key = config.apps[0].api_key.clone();
         let api_secret = config.apps[0].api_secret.clone();
         let store = Arc::new(Store::new(config));
+        store.fail_front_door_requests(self.front_door_faults);
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(run(listener, store.clone(), async move {
             let _ = rx.await;

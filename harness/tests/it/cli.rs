@@ -379,8 +379,8 @@ async fn unusable_arguments_exit_2() {
     let good = path_arg(&example_file());
     exit_2(&["replay"], "FILE").await;
     exit_2(
-        &["replay", "--via", "segment", &good],
-        "invalid value 'segment'",
+        &["replay", "--via", "kafka", &good],
+        "invalid value 'kafka'",
     )
     .await;
     exit_2(&["replay", "--api-key", "k", &good], "--base-url").await;
@@ -393,7 +393,7 @@ async fn unusable_arguments_exit_2() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn help_describes_replay_only() {
+async fn help_describes_replay_and_engage() {
     let output = run_harness(args(&["--help"])).await;
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let stdout = String::from_utf8(output.stdout.clone()).expect("utf-8");
@@ -407,6 +407,8 @@ async fn help_describes_replay_only() {
          Commands:\n  \
          replay  Replay files of Segment messages (NDJSON, a JSON array or batch envelopes; \
          gzip too)\n  \
+         engage  Play Segment Engage syncing an audience: identify calls to a front door's \
+         /v1/batch\n  \
          help    Print this message or the help of the given subcommand(s)\n\
          \n\
          Options:\n  \

@@ -8,6 +8,7 @@
 //! that are server-wide and otherwise ignore it.
 
 mod handlers;
+mod mappings;
 
 use std::sync::Arc;
 
@@ -36,12 +37,20 @@ pub(crate) fn routes() -> Router<Arc<Store>> {
         .route("/unknown-sources", get(handlers::admin_unknown_sources))
         .route("/reset", post(handlers::admin_reset))
         .route(
+            "/faults",
+            get(handlers::admin_faults_get).post(handlers::admin_faults_set),
+        )
+        .route(
             "/config",
             get(handlers::admin_config_get).put(handlers::admin_config_put),
         )
         .route(
             "/state",
             get(handlers::admin_state_get).put(handlers::admin_state_put),
+        )
+        .route(
+            "/mappings",
+            get(mappings::admin_mappings_get).put(mappings::admin_mappings_put),
         )
 }
 

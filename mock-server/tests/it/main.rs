@@ -14,3 +14,6 @@ mod concurrency;
 mod customers;
 mod events;
 mod faults;
+mod front_door;
+mod mappings;
+mod real_clients;
