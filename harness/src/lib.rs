@@ -12,6 +12,8 @@
 //! - [`via_segment`]: replaying through a target's Segment front door (`/v1/batch`), with the
 //!   per-message outcomes read from its delivery log.
 //! - [`error_text`](mod@error_text): one line for an error and its causes, each cause once.
+//! - [`model`]: the reference model of one application (the contract's rules, pure, sharing
+//!   no code with the fake) that the random sequences of [`contract`] are checked against.
 //!
 //! The binary `rehook-harness` puts them behind a command line; its exit codes are 0 (every
 //! message got an answer), 1 (some call got a 5xx or no answer) and 2 (unusable input or
