@@ -6,6 +6,7 @@ mod cli;
 mod client;
 mod corpus;
 mod input_formats;
+mod properties;
 mod replay_answers;
 mod snapshots;
 mod support;
