@@ -179,5 +179,71 @@ pub async fn check(client: &Client, options: &CheckOptions) -> CheckReport {
             duration: started.elapsed(),
         });
     }
+    if options.random {
+        let started = Instant::now();
+        let outcome = run_random(client, &target, options, &env).await;
+        report.cases.push(Case {
+            name: RANDOM_CASE.to_owned(),
+            group: "random".to_owned(),
+            outcome,
+            duration: started.elapsed(),
+        });
+    }
     report
+}
+
+/// The case name of the randomised sequences.
+pub const RANDOM_CASE: &str = "random.sequences";
+
+/// How the API secret appears in printed commands: read from the environment, never written.
+const SECRET_PLACEHOLDER: &str = "$REHOOK_API_SECRET";
+
+/// The randomised sequences ([`random::run`], synchronous, on a blocking thread) as one case.
+async fn run_random(
+    client: &Client,
+    target: &Target,
+    options: &CheckOptions,
+    env: &scenarios::Env,
+) -> Outcome {
+    let admin = env.no_admin.is_none();
+    let random_options = random::RandomOptions {
+        seed: options.seed,
+        cases: options.cases,
+        admin,
+        conversion_event: options.conversion_event.clone(),
+        accept_drops: false,
+        referral_link_base: if admin {
+            referral_link_base(target).await
+        } else {
+            None
+        },
+        api_key: client.api_key().to_owned(),
+        api_secret: SECRET_PLACEHOLDER.to_owned(),
+        ..random::RandomOptions::default()
+    };
+    let client = client.clone();
+    let key = random_options.api_key.clone();
+    match tokio::task::spawn_blocking(move || random::run(&client, &random_options)).await {
+        Ok(Ok(_)) => Outcome::Passed,
+        // The secret stays a shell variable the reader sets, as in the scenarios' replays.
+        Ok(Err(failure)) => Outcome::Failed(failure.to_string().replace(
+            &format!("'{key}:{SECRET_PLACEHOLDER}'"),
+            &format!("'{key}':\"{SECRET_PLACEHOLDER}\""),
+        )),
+        Err(join) => Outcome::Failed(format!("the random run stopped: {join}")),
+    }
+}
+
+/// The application's referral link base, as `GET /__admin/config` shows it.
+async fn referral_link_base(target: &Target) -> Option<String> {
+    let config = target
+        .send(&Request::new("GET", Api::Admin, "/config"))
+        .await
+        .ok()?;
+    config.body["applications"]
+        .as_array()?
+        .iter()
+        .find(|app| app["api_key"] == target.api_key())?["referral_link_base"]
+        .as_str()
+        .map(str::to_owned)
 }
