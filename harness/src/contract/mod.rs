@@ -158,6 +158,15 @@ pub async fn admin_unavailable(target: &Target) -> Option<String> {
 /// would see. Give it a server whose application is in drop mode `reject` (the default) with
 /// `options.conversion_event` as a conversion event.
 pub async fn check(client: &Client, options: &CheckOptions) -> CheckReport {
+    check_with(client, options, |_| {}).await
+}
+
+/// [`check`], calling `on_case` with each case as soon as it is known (to print a line).
+pub async fn check_with(
+    client: &Client,
+    options: &CheckOptions,
+    mut on_case: impl FnMut(&Case),
+) -> CheckReport {
     let target = Target::new(client);
     let env = scenarios::Env {
         seed: options.seed,
@@ -172,22 +181,26 @@ pub async fn check(client: &Client, options: &CheckOptions) -> CheckReport {
     for scenario in options.selected() {
         let started = Instant::now();
         let run = scenarios::run(&target, &scenario, &env).await;
-        report.cases.push(Case {
+        let case = Case {
             name: scenario.name.to_owned(),
             group: scenario.group.to_owned(),
             outcome: run.outcome,
             duration: started.elapsed(),
-        });
+        };
+        on_case(&case);
+        report.cases.push(case);
     }
     if options.random {
         let started = Instant::now();
         let outcome = run_random(client, &target, options, &env).await;
-        report.cases.push(Case {
+        let case = Case {
             name: RANDOM_CASE.to_owned(),
             group: "random".to_owned(),
             outcome,
             duration: started.elapsed(),
-        });
+        };
+        on_case(&case);
+        report.cases.push(case);
     }
     report
 }
