@@ -2,6 +2,7 @@
 //! concurrent race, and the failure report of a deliberately wrong server.
 
 use rehook_harness::Client;
+use rehook_harness::contract::race;
 use rehook_harness::contract::random::{self, RandomOptions};
 use rehook_mock::MockRehook;
 
@@ -50,16 +51,174 @@ async fn random_sequences_against_the_fake_match_the_model() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tmp_debug_failure() {
-    let mock = MockRehook::builder().seed(11).start().await;
+async fn racing_claims_and_creates_on_the_fake_keep_codes_unique_and_lose_no_update() {
+    let mock = MockRehook::builder().seed(5).start().await;
+    let client = client_for(&mock);
+    let options = race::RaceOptions {
+        seed: 5,
+        ..race::RaceOptions::default()
+    };
+    let report = tokio::task::spawn_blocking(move || race::run(&client, &options))
+        .await
+        .expect("the race does not panic")
+        .unwrap_or_else(|failure| panic!("{failure}"));
+    // 4 rounds × (3 codes claimed by new customers + 3 by existing ones).
+    assert_eq!(report.contested_codes, 24);
+    assert_eq!(report.claims, 4 * 2 * 16);
+    assert_eq!(report.creates, 4 * 16);
+}
+
+/// A deliberately wrong server: `POST /customers` answers `201` with a well-formed customer
+/// but stores nothing; every read answers `404`. Listens on `127.0.0.1:0`, stops when dropped.
+struct ForgetfulServer {
+    base_url: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl ForgetfulServer {
+    async fn start() -> Self {
+        use axum::Json;
+        use axum::http::StatusCode;
+        use axum::routing::{get, post};
+        use serde_json::{Value, json};
+
+        async fn create(Json(body): Json<Value>) -> (StatusCode, Json<Value>) {
+            let source_id = match &body["source_id"] {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let code = body["referral_code"]
+                .as_str()
+                .unwrap_or("ABCDEF")
+                .to_owned();
+            let metadata = if body["metadata"].is_object() {
+                body["metadata"].clone()
+            } else {
+                json!({})
+            };
+            (
+                StatusCode::CREATED,
+                Json(json!({
+                    "id": "cust_AAAAAAAAAAAAAAAAAAAAA", "source_id": source_id, "referral_code": code,
+                    "metadata": metadata, "referral_count": 0, "referred_by": null,
+                    "referral_link": format!("https://rehook.test/r/{code}"),
+                    "created_at": "2026-01-01T00:00:00.000Z", "updated_at": "2026-01-01T00:00:00.000Z",
+                })),
+            )
+        }
+        fn not_found(code: &'static str) -> (StatusCode, Json<Value>) {
+            (
+                StatusCode::NOT_FOUND,
+                Json(
+                    json!({"code": code, "message": "not found", "details": null, "request_id": "req_x"}),
+                ),
+            )
+        }
+        let app = axum::Router::new()
+            .route("/customers", post(create))
+            .route(
+                "/customers/validate-code/{code}",
+                get(|| async { not_found("REFERRAL_CODE_NOT_FOUND") }),
+            )
+            .route(
+                "/customers/referral/list/{id}",
+                get(|| async { not_found("CUSTOMER_NOT_FOUND") }),
+            )
+            .route(
+                "/customers/{id}",
+                get(|| async { not_found("CUSTOMER_NOT_FOUND") }),
+            )
+            .route("/events/invoke", post(|| async { not_found("NOT_FOUND") }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base_url = format!("http://{}", listener.local_addr().expect("addr"));
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("serve");
+        });
+        Self { base_url, task }
+    }
+}
+
+impl Drop for ForgetfulServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_forgets_creates_fails_with_one_replayable_step() {
+    let server = ForgetfulServer::start().await;
+    let client = Client::new(&server.base_url, "rk_test_key", "rk_test_secret").expect("url");
     let options = RandomOptions {
-        seed: 3,
-        cases: 32,
-        max_steps: 30,
+        seed: 21,
+        cases: 8,
+        admin: false,
         ..RandomOptions::default()
     };
-    match run_blocking(client_for(&mock), options.clone()).await {
-        Ok(report) => panic!("{report:#?}"),
-        Err(failure) => panic!("{failure}"),
+    let failure = run_blocking(client, options)
+        .await
+        .expect_err("a server that stores nothing breaks the contract");
+    let text = failure.to_string();
+    // Shrinking leaves the one step that shows it: the sequence's first write.
+    assert_eq!(failure.steps.len(), 1, "{text}");
+    let lines = failure.replay_lines();
+    assert_eq!(lines.len(), 1);
+    let line = &lines[0];
+    if line.starts_with("curl") {
+        let prefix = format!(
+            "curl -sS -X POST -u 'rk_test_key:rk_test_secret' -H 'content-type: application/json' '{}/",
+            server.base_url
+        );
+        assert!(line.starts_with(&prefix), "{line}");
+        // The body after -d is the JSON that was sent.
+        let body = line
+            .rsplit_once(" -d '")
+            .expect("a body")
+            .1
+            .trim_end_matches('\'');
+        let random::Request::Rehook {
+            body: Some(sent), ..
+        } = &failure.steps[0].request
+        else {
+            panic!("a POST step: {text}");
+        };
+        assert_eq!(
+            &serde_json::from_str::<serde_json::Value>(body).expect("JSON"),
+            sent
+        );
+    } else {
+        // A Segment message: one NDJSON line that replay accepts.
+        let message: serde_json::Value = serde_json::from_str(line).expect("an NDJSON line");
+        assert!(message.is_object(), "{line}");
+        assert!(
+            text.contains("rehook-harness replay FILE --base-url"),
+            "{text}"
+        );
     }
+    assert!(text.contains(line.as_str()), "{text}");
+    assert!(text.contains("problem: "), "{text}");
+    assert!(
+        text.contains("expected: ") && text.contains("answered: "),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_forgets_creates_fails_the_race() {
+    let server = ForgetfulServer::start().await;
+    let client = Client::new(&server.base_url, "rk_test_key", "rk_test_secret").expect("url");
+    let options = race::RaceOptions {
+        admin: false,
+        ..race::RaceOptions::default()
+    };
+    let failure = tokio::task::spawn_blocking(move || race::run(&client, &options))
+        .await
+        .expect("no panic")
+        .expect_err("every claim wins on a server that stores nothing");
+    assert!(
+        failure.problem.contains("16 claims") || failure.problem.contains("claims of"),
+        "{failure}"
+    );
+    assert!(failure.to_string().starts_with("race: "), "{failure}");
 }
