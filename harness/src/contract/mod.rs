@@ -154,8 +154,8 @@ pub async fn admin_unavailable(target: &Target) -> Option<String> {
 /// Runs the contract against the server behind `client`: the selected named scenarios in
 /// order, then (when asked) the randomised sequences and the race.
 ///
-/// The calls are made one after another: scenarios switch settings (drop mode) that others
-/// would see. Give it a server whose application is in drop mode `reject` (the default) with
+/// The scenarios and random sequences make their calls one after another: a scenario
+/// switches a setting (drop mode) that others would see; only the race sends at once. Give it a server whose application is in drop mode `reject` (the default) with
 /// `options.conversion_event` as a conversion event.
 pub async fn check(client: &Client, options: &CheckOptions) -> CheckReport {
     check_with(client, options, |_| {}).await
@@ -202,8 +202,34 @@ pub async fn check_with(
         on_case(&case);
         report.cases.push(case);
     }
+    if options.race {
+        let started = Instant::now();
+        let race_options = race::RaceOptions {
+            seed: options.seed,
+            admin: env.no_admin.is_none(),
+            ..race::RaceOptions::default()
+        };
+        let client = client.clone();
+        let outcome =
+            match tokio::task::spawn_blocking(move || race::run(&client, &race_options)).await {
+                Ok(Ok(_)) => Outcome::Passed,
+                Ok(Err(failure)) => Outcome::Failed(failure.to_string().trim_end().to_owned()),
+                Err(join) => Outcome::Failed(format!("the race stopped: {join}")),
+            };
+        let case = Case {
+            name: RACE_CASE.to_owned(),
+            group: "race".to_owned(),
+            outcome,
+            duration: started.elapsed(),
+        };
+        on_case(&case);
+        report.cases.push(case);
+    }
     report
 }
+
+/// The case name of the concurrency race.
+pub const RACE_CASE: &str = "race.concurrent_claims_and_creates";
 
 /// The case name of the randomised sequences.
 pub const RANDOM_CASE: &str = "random.sequences";

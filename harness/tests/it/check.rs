@@ -28,12 +28,11 @@ fn scenarios_only(seed: u64) -> CheckOptions {
     }
 }
 
-/// The scenarios and a few random sequences (the race is run by its own tests).
-fn with_random(seed: u64) -> CheckOptions {
+/// The whole contract, with a few random sequences.
+fn whole(seed: u64) -> CheckOptions {
     CheckOptions {
         seed,
         cases: 3,
-        race: false,
         ..CheckOptions::default()
     }
 }
@@ -117,19 +116,23 @@ async fn wrong_server(seed: u64) -> Served {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_scenario_and_the_random_run_pass_against_the_fake() {
+async fn the_whole_contract_passes_against_the_fake() {
     let (mock, client) = seeded_fake(11).await;
-    let report = contract::check(&client, &with_random(11)).await;
+    let report = contract::check(&client, &whole(11)).await;
     for case in &report.cases {
         assert_eq!(case.outcome, Outcome::Passed, "{case}");
     }
-    assert_eq!(report.cases.len(), contract::scenarios::all().len() + 1);
+    assert_eq!(report.cases.len(), contract::scenarios::all().len() + 2);
+    let last: Vec<(&str, &str)> = report.cases[report.cases.len() - 2..]
+        .iter()
+        .map(|c| (c.name.as_str(), c.group.as_str()))
+        .collect();
     assert_eq!(
-        report
-            .cases
-            .last()
-            .map(|c| (c.name.as_str(), c.group.as_str())),
-        Some((contract::RANDOM_CASE, "random"))
+        last,
+        [
+            (contract::RANDOM_CASE, "random"),
+            (contract::RACE_CASE, "race")
+        ]
     );
     assert!(report.failed().is_empty());
     // The drop-mode scenario put the setting back.
@@ -140,8 +143,9 @@ async fn every_scenario_and_the_random_run_pass_against_the_fake() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_an_admin_api_admin_scenarios_are_skipped_and_the_rest_pass() {
     let server = rehook_only_server(12).await;
-    let report = contract::check(&server.client(), &with_random(12)).await;
+    let report = contract::check(&server.client(), &whole(12)).await;
     assert!(report.case(contract::RANDOM_CASE).is_some());
+    assert!(report.case(contract::RACE_CASE).is_some());
     let admin: Vec<&str> = contract::scenarios::all()
         .iter()
         .filter(|s| s.needs_admin)
