@@ -500,3 +500,33 @@ async fn check_exits_2_when_the_run_cannot_start() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_token_is_sent_and_without_it_admin_scenarios_are_skipped() {
+    let mock = MockRehook::builder()
+        .seed(25)
+        .admin_token("s3cret-admin")
+        .start()
+        .await;
+    let options = CheckOptions {
+        scenarios: Some(vec!["drops".into()]),
+        ..scenarios_only(25)
+    };
+    let without = contract::check(&crate::support::client_for(&mock), &options).await;
+    assert_eq!(without.skipped().len(), 3, "{:?}", without.cases);
+    let Some(Outcome::Skipped(reason)) = without.cases.first().map(|c| &c.outcome) else {
+        panic!("skipped");
+    };
+    assert_eq!(
+        reason,
+        "needs the admin API: GET /__admin/health answered 401"
+    );
+    let client = crate::support::client_for(&mock).with_admin_token("s3cret-admin");
+    let with = contract::check(&client, &options).await;
+    assert_eq!(with.cases.len(), 3);
+    assert!(
+        with.all_passed() && with.skipped().is_empty(),
+        "{:?}",
+        with.cases
+    );
+}

@@ -52,7 +52,7 @@ pub enum Entry {
         /// The message.
         #[serde(rename = "segment")]
         message: Value,
-        /// `delivered`, `dropped` or `filtered`.
+        /// `delivered`, `dropped`, `filtered` or `error`.
         outcome: String,
         /// Why it was dropped: the ingestion or mapping reason, or the Rehook code.
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -238,7 +238,7 @@ pub(crate) fn compact(value: &Value) -> String {
 /// What became of a Segment message the harness played.
 #[derive(Debug, Clone)]
 pub struct Played {
-    /// `delivered`, `dropped` or `filtered`.
+    /// `delivered`, `dropped`, `filtered` or `error`.
     pub outcome: &'static str,
     /// Why it was dropped.
     pub reason: Option<String>,
@@ -487,12 +487,18 @@ impl<'t> Ctx<'t> {
                     Action::IdentifyUser => self.upsert(call.body).await?,
                     Action::TrackEvent => self.invoke(call.body).await?,
                 };
-                let (outcome, reason) = if let Some(code) = got.error_code() {
-                    ("dropped", Some(code))
-                } else if got.at("/status") == "dropped" {
-                    ("dropped", got.at("/reason").as_str().map(str::to_owned))
-                } else {
-                    ("delivered", None)
+                // As `replay` reads answers: 2xx delivered (or an accepted drop), 4xx dropped
+                // with the code, anything else an error.
+                let (outcome, reason) = match got.code() {
+                    200..=299 if got.at("/status") == "dropped" => {
+                        ("dropped", got.at("/reason").as_str().map(str::to_owned))
+                    }
+                    200..=299 => ("delivered", None),
+                    400..=499 => ("dropped", got.error_code()),
+                    status => (
+                        "error",
+                        Some(got.error_code().unwrap_or_else(|| format!("HTTP_{status}"))),
+                    ),
                 };
                 Played {
                     outcome,
