@@ -196,6 +196,31 @@ pub struct DropEntry {
     pub body: Value,
 }
 
+/// One message's entry in the fake's front-door delivery log (`GET /__admin/deliveries`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryLogEntry {
+    /// The message's `messageId` as text.
+    #[serde(default)]
+    pub message_id: Option<String>,
+    /// The message's `type` as sent.
+    #[serde(rename = "type", default)]
+    pub message_type: Option<String>,
+    /// The destination action that matched (`identify_user`, `track_event`).
+    #[serde(default)]
+    pub action: Option<String>,
+    /// `delivered`, `dropped` or `filtered`.
+    pub outcome: String,
+    /// The Rehook API's status for the mapped call, when one ran.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// Why it was dropped.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// When the front door processed it (RFC 3339).
+    #[serde(default)]
+    pub at: String,
+}
+
 /// A client for one application of a Rehook-compatible server.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -376,6 +401,41 @@ impl Client {
     /// `GET /__admin/drops`: the drop log of this client's application, in arrival order.
     pub async fn admin_drops(&self) -> Result<Vec<DropEntry>, ClientError> {
         self.admin_json(Method::GET, &["drops"]).await
+    }
+
+    /// `GET /__admin/deliveries`: the front-door delivery log of this client's application.
+    pub async fn admin_deliveries(&self) -> Result<Vec<DeliveryLogEntry>, ClientError> {
+        self.admin_json(Method::GET, &["deliveries"]).await
+    }
+
+    /// `GET /__admin/config`: the applications and their settings (secrets left out).
+    pub async fn admin_config(&self) -> Result<Value, ClientError> {
+        self.admin_json(Method::GET, &["config"]).await
+    }
+
+    /// The same server, for the application with API key `api_key` (admin calls select it
+    /// with `?app=`; Rehook API calls keep this client's credentials).
+    pub fn for_app(&self, api_key: &str) -> Self {
+        let mut client = self.clone();
+        client.api_key = api_key.to_owned();
+        client
+    }
+
+    /// `POST /v1/<path>` on the base URL's origin: the Segment front door, with
+    /// `Authorization: Basic base64(writeKey:)` as the SDKs send it.
+    pub async fn front_door(
+        &self,
+        path: &str,
+        write_key: &str,
+        body: &Value,
+    ) -> Result<Answer, ClientError> {
+        let url = join(&self.origin, ["v1", path]);
+        let credentials = base64::engine::general_purpose::STANDARD.encode(format!("{write_key}:"));
+        let request = self
+            .http
+            .post(url.clone())
+            .header(AUTHORIZATION, format!("Basic {credentials}"));
+        self.send(Method::POST, url, request, Some(body)).await
     }
 
     /// `POST /__admin/reset`: empties this client's application.

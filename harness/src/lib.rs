@@ -8,6 +8,8 @@
 //!   envelopes, gzip) is detected.
 //! - [`replay`](mod@replay): the harness playing Segment (ingestion rules and the Rehook destination's
 //!   default mapping, from [`rehook_mock::segment`]) and recording what became of each message.
+//! - [`via_segment`]: replaying through a target's Segment front door (`/v1/batch`), with the
+//!   per-message outcomes read from its delivery log.
 //! - [`error_text`](mod@error_text): one line for an error and its causes, each cause once.
 //! - [`contract`]: the contract checks (named scenarios, random sequences against [`model`],
 //!   the race) and [`contract::check`], which runs them against any server.
@@ -24,6 +26,7 @@ pub mod error_text;
 pub mod input;
 pub mod model;
 pub mod replay;
+pub mod via_segment;
 
 pub use client::{Answer, Client, ClientError};
 pub use error_text::error_text;

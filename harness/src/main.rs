@@ -1,9 +1,9 @@
-//! The `rehook-harness` command line: `replay` Segment files against a Rehook API, and
-//! `check` the whole contract against a server.
+//! The `rehook-harness` command line: `replay` Segment files against a Rehook API, or through
+//! its Segment front door (`--via segment`), and `check` the whole contract against a server.
 //!
 //! Exit codes of `replay`: 0 every message got an answer, 1 some call got a 5xx or no answer,
-//! 2 the input or the arguments are unusable, or the server at `--base-url` refuses the
-//! credentials or does not answer as a Rehook API.
+//! 2 the input or the arguments are unusable, or (`--via rehook`) the server at `--base-url`
+//! refuses the credentials or does not answer as a Rehook API.
 //!
 //! Exit codes of `check`: 0 every case passed (skips allowed), 1 a contract case failed,
 //! 2 the run could not start (arguments, an unreachable server, refused credentials, a
@@ -23,6 +23,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rehook_harness::client::{Answer, Client, ClientError, DEFAULT_API_KEY, DEFAULT_API_SECRET};
 use rehook_harness::replay::counted;
+use rehook_harness::via_segment::{self, DEFAULT_WRITE_KEY};
 use rehook_harness::{contract, error_text, input, replay};
 use serde_json::Value;
 
@@ -44,6 +45,10 @@ enum Command {
     /// Repeated messageIds are dropped within one run only, as Segment's per-source
     /// de-duplication window would: replaying the same file twice against a running server
     /// sends (and stores) its messages twice.
+    ///
+    /// With --via segment the messages are posted to the server's Segment front door
+    /// (/v1/batch) in batches instead, and each outcome is read from its delivery log; the
+    /// server then de-duplicates messageIds itself, across runs too.
     Replay(ReplayArgs),
     /// Check the contract: the named scenarios, then randomised sequences against the
     /// reference model and a concurrency race.
@@ -137,9 +142,14 @@ struct ReplayArgs {
     api_secret: Option<String>,
 
     /// How messages reach the server: `rehook`, the harness plays Segment and calls the
-    /// Rehook API.
+    /// Rehook API; `segment`, the harness posts the messages to the server's Segment front
+    /// door (/v1/batch) in batches and reads each outcome from its delivery log.
     #[arg(long, value_enum, default_value_t = Via::Rehook)]
     via: Via,
+
+    /// The Segment write key for --via segment (default wk_test).
+    #[arg(long, value_name = "KEY")]
+    write_key: Option<String>,
 
     /// Print one JSON document (messages and summary) on stdout instead of lines.
     #[arg(long)]
@@ -151,6 +161,8 @@ struct ReplayArgs {
 enum Via {
     /// The harness applies Segment's ingestion and mapping and calls the Rehook API.
     Rehook,
+    /// The harness posts the messages to the server's front door, `/v1/batch`, as the SDKs do.
+    Segment,
 }
 
 /// A failure that makes the run unusable (exit 2), as opposed to a run with errors (exit 1).
@@ -225,7 +237,15 @@ impl Output {
 }
 
 async fn run_replay(args: ReplayArgs) -> Result<ExitCode, Unusable> {
-    let Via::Rehook = args.via;
+    if args.write_key.is_some() && args.via != Via::Segment {
+        return Err(Unusable(anyhow::anyhow!(
+            "--write-key is for --via segment"
+        )));
+    }
+    let write_key = args
+        .write_key
+        .clone()
+        .unwrap_or_else(|| DEFAULT_WRITE_KEY.to_owned());
     let messages = input::read_files(&args.files)
         .context("unusable input")
         .map_err(Unusable)?;
@@ -239,11 +259,18 @@ async fn run_replay(args: ReplayArgs) -> Result<ExitCode, Unusable> {
                 args.api_secret.as_deref().unwrap_or(DEFAULT_API_SECRET),
             )
             .map_err(|e| Unusable(e.into()))?;
-            refuse_unusable_server(&client).await?;
+            if args.via == Via::Rehook {
+                refuse_unusable_server(&client).await?;
+            }
             (client, None)
         }
         None => {
-            let fake = rehook_mock::MockRehook::start().await;
+            // The in-process fake's default application owns the write key asked for.
+            let mut app = rehook_mock::AppConfig::default_app();
+            if !app.write_keys.contains(&write_key) {
+                app.write_keys.push(write_key.clone());
+            }
+            let fake = rehook_mock::MockRehook::builder().app(app).start().await;
             let client = Client::new(fake.base_url(), fake.api_key(), fake.api_secret())
                 .map_err(|e| Unusable(e.into()))?;
             (client, Some(fake))
@@ -254,8 +281,12 @@ async fn run_replay(args: ReplayArgs) -> Result<ExitCode, Unusable> {
     } else {
         client.base_url().to_owned()
     };
+    let door = match args.via {
+        Via::Rehook => String::new(),
+        Via::Segment => format!(", through its Segment front door with write key {write_key}"),
+    };
     say(format_args!(
-        "replaying {} from {} against {target}",
+        "replaying {} from {} against {target}{door}",
         counted(messages.len(), "message"),
         counted(args.files.len(), "file")
     ));
@@ -263,13 +294,26 @@ async fn run_replay(args: ReplayArgs) -> Result<ExitCode, Unusable> {
     let mut out = Output::default();
     let bar = progress_bar(messages.len() as u64);
     let json = args.json;
-    let report = replay::replay(&client, &messages, |delivery| {
+    let mut on_each = |delivery: &replay::Delivery| {
         if !json {
             bar.suspend(|| out.write(|w| writeln!(w, "{delivery}")));
         }
         bar.inc(1);
-    })
-    .await;
+    };
+    let report = match args.via {
+        Via::Rehook => replay::replay(&client, &messages, on_each).await,
+        Via::Segment => {
+            let log = via_segment::find_delivery_log(&client, &write_key).await;
+            if let via_segment::DeliveryLog::Unavailable(why) = &log {
+                say(format_args!(
+                    "no delivery log to read: {why}; each message shows its batch's answer \
+                     (`accepted` when the front door took it)"
+                ));
+            }
+            via_segment::replay_via_segment(&client, &write_key, &log, &messages, &mut on_each)
+                .await
+        }
+    };
     bar.finish_and_clear();
 
     if json {

@@ -39,16 +39,20 @@ pub enum Outcome {
     Filtered,
     /// No answer: a 5xx, a transport error, or an answer the contract does not allow.
     Error,
+    /// `--via segment` against a target without a delivery log: the front door accepted the
+    /// message's batch (`2xx`), and what became of the message is not known.
+    Accepted,
 }
 
 impl Outcome {
-    /// `delivered`, `dropped`, `filtered` or `error`.
+    /// `delivered`, `dropped`, `filtered`, `error` or `accepted`.
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Delivered => "delivered",
             Outcome::Dropped => "dropped",
             Outcome::Filtered => "filtered",
             Outcome::Error => "error",
+            Outcome::Accepted => "accepted",
         }
     }
 }
@@ -174,6 +178,10 @@ pub struct Summary {
     pub filtered: usize,
     /// Messages that got no answer.
     pub errors: usize,
+    /// Messages whose batch the front door accepted with no delivery log to say more
+    /// (`--via segment` only; left out of the JSON summary when 0).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub accepted: usize,
     /// Customers created by identify calls (`POST /customers` answered 201). Customers that
     /// track events create (a conversion, or any event from an unknown `userId`) are not
     /// counted: the answer of `POST /events/invoke` does not say whether it created one.
@@ -210,12 +218,18 @@ impl Summary {
             }
             Outcome::Filtered => self.filtered += 1,
             Outcome::Error => self.errors += 1,
+            Outcome::Accepted => self.accepted += 1,
         }
         self.identify_created += usize::from(d.created_customer());
         self.identify_updated += usize::from(d.updated_customer());
         self.events_stored += usize::from(d.stored_event());
         self.referrals_attributed += usize::from(d.attributed_referral());
     }
+}
+
+/// For `skip_serializing_if`: a count that is zero.
+fn is_zero(count: &usize) -> bool {
+    *count == 0
 }
 
 /// `count` and `noun`, the noun made plural unless `count` is 1: `1 message`, `2 messages`.
@@ -240,6 +254,13 @@ impl fmt::Display for Summary {
             self.filtered,
             counted(self.errors, "error")
         )?;
+        if self.accepted > 0 {
+            writeln!(
+                f,
+                "accepted by the front door with no delivery log to read: {}",
+                self.accepted
+            )?;
+        }
         writeln!(
             f,
             "identify: {} created, {} updated (customers created by track events are not counted)",
@@ -518,6 +539,7 @@ mod tests {
                 dropped: 1,
                 filtered: 1,
                 errors: 1,
+                accepted: 0,
                 identify_created: 1,
                 identify_updated: 1,
                 events_stored: 1,
@@ -535,6 +557,7 @@ mod tests {
             dropped: 0,
             filtered: 0,
             errors: 1,
+            accepted: 0,
             identify_created: 1,
             identify_updated: 1,
             events_stored: 1,

@@ -68,6 +68,16 @@ pub enum ErrorCode {
     RequestTimeout,
     /// A fault of the fake itself; never the answer to bad input.
     Internal,
+    /// Front door: neither an `Authorization` header nor a `writeKey` in the body.
+    WriteKeyRequired,
+    /// Front door: one message is over 32 KiB as compact JSON.
+    MessageTooLarge,
+    /// Front door: the decoded request body is over 500 KiB (512,000 bytes).
+    RequestTooLarge,
+    /// Front door: a batch of more than 2,500 messages.
+    TooManyMessages,
+    /// Front door: a `500` the fault setting asked for (`POST /__admin/faults`).
+    InjectedFault,
 }
 
 impl ErrorCode {
@@ -87,7 +97,10 @@ impl ErrorCode {
             ReferralCodeRequired | ReferralCodeUnknown | SelfReferral => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Internal | InjectedFault => StatusCode::INTERNAL_SERVER_ERROR,
+            WriteKeyRequired | MessageTooLarge | RequestTooLarge | TooManyMessages => {
+                StatusCode::BAD_REQUEST
+            }
             InvalidJson | InvalidBody | SourceIdRequired | InvalidSourceId | InvalidMetadata
             | InvalidReferralCode | EventNameRequired | InvalidEventName | InvalidConfig
             | InvalidState | InvalidQuery | BadRequest => StatusCode::BAD_REQUEST,
@@ -125,6 +138,11 @@ impl ErrorCode {
             BadRequest => "BAD_REQUEST",
             RequestTimeout => "REQUEST_TIMEOUT",
             Internal => "INTERNAL",
+            WriteKeyRequired => "WRITE_KEY_REQUIRED",
+            MessageTooLarge => "MESSAGE_TOO_LARGE",
+            RequestTooLarge => "REQUEST_TOO_LARGE",
+            TooManyMessages => "TOO_MANY_MESSAGES",
+            InjectedFault => "INJECTED_FAULT",
         }
     }
 

@@ -2,8 +2,8 @@
 //!
 //! One process (or one in-process server per test) keeps customers, unique referral codes,
 //! events, referrals and logs in memory and serves them on one port through the Rehook API
-//! (Basic auth) and the admin API (`/__admin/...`), which inspects, resets, configures,
-//! exports and imports the state. The behaviour follows the contract in `docs/contract.md`.
+//! (Basic auth), the Segment front door (`/v1/...`) and the admin API (`/__admin/...`), which
+//! inspects, resets, configures, exports and imports the state. The behaviour follows the contract in `docs/contract.md`.
 //!
 //! A map of the modules:
 //!
@@ -11,7 +11,8 @@
 //! - [`store`]: the state; dashmap inside, owned values out, no guard leaves a method.
 //! - `rehook`: the business rules of the Rehook API as plain functions over the store.
 //! - `api`: the Rehook HTTP surface (customers, events, auth).
-//! - [`segment`]: Segment's ingestion rules and the Rehook destination's default mapping.
+//! - [`segment`]: Segment's ingestion rules and the Rehook destination's default mapping, and
+//!   the Segment front door (`/v1/...`) that runs them for real SDKs.
 //! - `admin`: the `/__admin` control plane.
 //! - [`body`]: how JSON bodies are read (media type, gzip, size, BOM, shape).
 //! - [`error`]: the one error type and its JSON body.
@@ -41,4 +42,4 @@ mod rehook;
 pub use config::{AppConfig, Config, DropMode};
 pub use error::{ApiError, ErrorCode};
 pub use server::{MockRehook, MockRehookBuilder, SHUTDOWN_GRACE, Timeouts, app, run, run_with};
-pub use store::{Customer, DropEntry, Event, Store};
+pub use store::{Customer, DeliveryEntry, DeliveryOutcome, DropEntry, Event, Store};

@@ -27,6 +27,7 @@ pub fn app(store: Arc<Store>) -> Router {
     let routes = Router::new()
         .merge(crate::api::routes())
         .nest("/api", crate::api::routes())
+        .merge(crate::segment::front_door::routes())
         .nest("/__admin", crate::admin::routes())
         .fallback(|uri: axum::http::Uri| async move { ApiError::no_route(uri.path()) })
         .with_state(store.clone());
@@ -256,6 +257,7 @@ pub struct MockRehookBuilder {
     seed: Option<u64>,
     admin_token: Option<String>,
     journal_capacity: Option<usize>,
+    front_door_faults: u64,
 }
 
 impl MockRehookBuilder {
@@ -297,6 +299,15 @@ impl MockRehookBuilder {
         self
     }
 
+    /// Answer the first `count` front-door (`/v1/...`) requests with `500 INJECTED_FAULT`,
+    /// as a flaky collector would: nothing of them is stored and their messageIds stay
+    /// unseen, so an SDK's retry goes through once. Also settable at run time with
+    /// `POST /__admin/faults` or [`Store::fail_front_door_requests`].
+    pub fn fail_front_door_requests(mut self, count: u64) -> Self {
+        self.front_door_faults = count;
+        self
+    }
+
     /// The server settings this builder describes.
     pub fn config(&self) -> Config {
         let mut config = Config::default();
@@ -328,6 +339,7 @@ impl MockRehookBuilder {
         let api_key = config.apps[0].api_key.clone();
         let api_secret = config.apps[0].api_secret.clone();
         let store = Arc::new(Store::new(config));
+        store.fail_front_door_requests(self.front_door_faults);
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(run(listener, store.clone(), async move {
             let _ = rx.await;

@@ -379,8 +379,8 @@ async fn unusable_arguments_exit_2() {
     let good = path_arg(&example_file());
     exit_2(&["replay"], "FILE").await;
     exit_2(
-        &["replay", "--via", "segment", &good],
-        "invalid value 'segment'",
+        &["replay", "--via", "kafka", &good],
+        "invalid value 'kafka'",
     )
     .await;
     exit_2(&["replay", "--api-key", "k", &good], "--base-url").await;

@@ -10,3 +10,4 @@ mod properties;
 mod replay_answers;
 mod snapshots;
 mod support;
+mod via_segment;

@@ -11,7 +11,7 @@ use crate::body::{BodyRules, RawBody};
 use crate::config::ConfigDoc;
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::PathParam;
-use crate::store::{Customer, DropEntry, Event, JournalEntry, StateDoc, Store};
+use crate::store::{Customer, DeliveryEntry, DropEntry, Event, JournalEntry, StateDoc, Store};
 
 /// `GET /__admin/health` (server-wide: a valid `?app=` is accepted and ignored).
 pub(crate) async fn admin_health(_: Admin) -> Json<Value> {
@@ -62,7 +62,7 @@ pub(crate) async fn admin_drops(
 pub(crate) async fn admin_deliveries(
     Admin(q): Admin,
     State(store): State<Arc<Store>>,
-) -> Result<Json<Vec<Value>>, ApiError> {
+) -> Result<Json<Vec<DeliveryEntry>>, ApiError> {
     store
         .with_app(q.app.as_deref(), |app| app.deliveries())
         .map(Json)
@@ -149,4 +149,48 @@ pub(crate) async fn admin_state_put(
     })?;
     store.import(doc)?;
     Ok(Json(json!({ "status": "ok" })))
+}
+
+/// The fault settings as `GET` and `POST /__admin/faults` show them.
+fn faults_doc(store: &Store) -> Value {
+    json!({ "fail_front_door_requests": store.front_door_faults() })
+}
+
+/// `GET /__admin/faults`: how many of the next front-door requests will be answered `500`
+/// (server-wide: a valid `?app=` is accepted and ignored).
+pub(crate) async fn admin_faults_get(_: Admin, State(store): State<Arc<Store>>) -> Json<Value> {
+    Json(faults_doc(&store))
+}
+
+/// `POST /__admin/faults` with `{"fail_front_door_requests": N}`: answer the next N front-door
+/// requests with `500 INJECTED_FAULT` (`0` turns it off); the count replaces any pending one.
+pub(crate) async fn admin_faults_set(
+    _: Admin,
+    State(store): State<Arc<Store>>,
+    body: RawBody,
+) -> Result<Json<Value>, ApiError> {
+    let doc = body.json_object(BodyRules::API)?;
+    let invalid = |message: String| {
+        ApiError::new(ErrorCode::InvalidBody, message)
+            .with_details(json!({ "field": "fail_front_door_requests" }))
+    };
+    if let Some(unknown) = doc.keys().find(|k| *k != "fail_front_door_requests") {
+        return Err(invalid(format!(
+            "unknown fault setting {unknown:?}; the one setting is fail_front_door_requests"
+        )));
+    }
+    let count = match doc.get("fail_front_door_requests") {
+        Some(value) => value.as_u64().ok_or_else(|| {
+            invalid(format!(
+                "fail_front_door_requests must be a whole number of requests, 0 or more; got {value}"
+            ))
+        })?,
+        None => {
+            return Err(invalid(
+                "send {\"fail_front_door_requests\": N}, the number of front-door requests to answer with 500".to_owned(),
+            ));
+        }
+    };
+    store.fail_front_door_requests(count);
+    Ok(Json(faults_doc(&store)))
 }

@@ -36,6 +36,10 @@ pub(crate) fn routes() -> Router<Arc<Store>> {
         .route("/unknown-sources", get(handlers::admin_unknown_sources))
         .route("/reset", post(handlers::admin_reset))
         .route(
+            "/faults",
+            get(handlers::admin_faults_get).post(handlers::admin_faults_set),
+        )
+        .route(
             "/config",
             get(handlers::admin_config_get).put(handlers::admin_config_put),
         )

@@ -62,8 +62,14 @@ impl RehookAuth {
 
 /// Split `Authorization: Basic base64(user:password)` into its two parts.
 pub(crate) fn basic_credentials(parts: &Parts) -> Result<(String, String), &'static str> {
-    let value = parts
-        .headers
+    basic_credentials_in(&parts.headers)
+}
+
+/// [`basic_credentials`] over a header map (the front door reads write keys with it).
+pub(crate) fn basic_credentials_in(
+    headers: &axum::http::HeaderMap,
+) -> Result<(String, String), &'static str> {
+    let value = headers
         .get(header::AUTHORIZATION)
         .ok_or("the Authorization header is missing")?;
     let text = value

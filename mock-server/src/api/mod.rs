@@ -2,7 +2,7 @@
 //!
 //! The same routes are served at the root and under `/api`.
 
-mod auth;
+pub(crate) mod auth;
 mod customers;
 mod events;
 

@@ -1,5 +1,6 @@
 //! The business rules of the Rehook API (contract section 2), as plain functions over the
-//! store. No HTTP here: the API handlers call [`apply`], and a Segment front door can call it too.
+//! store. No HTTP here: the API handlers call [`apply`], and so does the Segment front door
+//! for each mapped message.
 
 pub mod customers;
 pub mod events;

@@ -1,9 +1,9 @@
 //! Segment's side of the fake: what Segment does to a message before and while it reaches the
 //! Rehook destination (contract section 3).
 //!
-//! Everything here is pure: functions over [`serde_json::Value`], no HTTP, no IO, no clock.
-//! The harness uses it to play Segment when it replays files against a Rehook API; it is kept
-//! free of HTTP so that a Segment front door (`/v1/...`) can apply exactly the same rules.
+//! The public part is pure: functions over [`serde_json::Value`], no HTTP, no IO, no clock.
+//! The harness uses it to play Segment when it replays files against a Rehook API, and the
+//! fake's own Segment front door (`/v1/...`) applies exactly the same rules.
 //!
 //! - [`ingest`](ingest()) applies Segment's ingestion rules (`invalid_type`, `missing_identity`,
 //!   `missing_event_name`, `duplicate_message_id`) and hands back an [`Accepted`] message.
@@ -12,7 +12,11 @@
 //! - [`js_number_string`] turns JSON numbers into text the way JavaScript's `String(number)`
 //!   does, because that is what Segment's validation does to numeric ids and names;
 //!   [`id_text`] reads an id or a name as ingestion does (non-empty strings and numbers).
+//! - `front_door` (crate-internal) serves the Tracking API paths over HTTP, and `deliver`
+//!   runs each accepted message through the mapping and the Rehook rules into the delivery log.
 
+mod deliver;
+pub(crate) mod front_door;
 mod ingest;
 mod mapping;
 

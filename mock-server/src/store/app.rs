@@ -21,10 +21,11 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use dashmap::DashMap;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::ids::{IdGen, is_id, is_timestamp, parse_timestamp};
-use super::records::{Customer, CustomerRecord, DropEntry, Event, Referral};
+use super::records::{
+    Customer, CustomerRecord, DeliveryEntry, DeliveryOutcome, DropEntry, Event, Referral,
+};
 use crate::config::AppConfig;
 
 /// Lock a mutex, recovering from poisoning: every critical section leaves its data whole.
@@ -57,8 +58,9 @@ pub(crate) struct AppData {
     /// Business-rule refusals, in arrival order.
     pub(crate) drops: Mutex<Vec<DropEntry>>,
     /// Front-door delivery outcomes, in arrival order.
-    pub(crate) deliveries: Mutex<Vec<Value>>,
-    /// Front-door messageIds already accepted.
+    pub(crate) deliveries: Mutex<Vec<DeliveryEntry>>,
+    /// Front-door messageIds already accepted. Checked and marked in one `entry` step
+    /// ([`App::mark_message_seen`]), so of two copies of one message only one passes.
     pub(crate) seen_messages: DashMap<String, ()>,
 }
 
@@ -91,7 +93,7 @@ pub struct AppDataDoc {
     pub drops: Vec<DropEntry>,
     /// The delivery log.
     #[serde(default)]
-    pub deliveries: Vec<Value>,
+    pub deliveries: Vec<DeliveryEntry>,
     /// Front-door messageIds already seen.
     #[serde(default)]
     pub seen_message_ids: Vec<String>,
@@ -205,8 +207,28 @@ impl App {
     }
 
     /// The delivery log in arrival order.
-    pub fn deliveries(&self) -> Vec<Value> {
+    pub fn deliveries(&self) -> Vec<DeliveryEntry> {
         lock(&self.data.deliveries).clone()
+    }
+
+    /// Append to the delivery log.
+    pub(crate) fn log_delivery(&self, entry: DeliveryEntry) {
+        lock(&self.data.deliveries).push(entry);
+    }
+
+    /// Mark a front-door `messageId` as seen; `true` when it had not been. The check and the
+    /// mark are one `entry` step, so concurrent copies of one message cannot both pass.
+    pub(crate) fn mark_message_seen(&self, message_id: &str) -> bool {
+        if self.data.seen_messages.contains_key(message_id) {
+            return false;
+        }
+        match self.data.seen_messages.entry(message_id.to_owned()) {
+            dashmap::mapref::entry::Entry::Occupied(_) => false,
+            dashmap::mapref::entry::Entry::Vacant(free) => {
+                free.insert(());
+                true
+            }
+        }
     }
 
     /// Append to the drop log.
@@ -372,17 +394,66 @@ impl AppData {
         for d in &doc.drops {
             check_drop(d)?;
         }
-        if let Some(bad) = doc.deliveries.iter().find(|d| !d.is_object()) {
-            return Err(format!("a delivery log entry is not an object: {bad}"));
+        for (i, d) in doc.deliveries.iter().enumerate() {
+            check_delivery(d).map_err(|why| format!("delivery log entry {i}: {why}"))?;
         }
-        *lock(&data.drops) = doc.drops;
-        *lock(&data.deliveries) = doc.deliveries;
         for id in doc.seen_message_ids {
             if data.seen_messages.insert(id.clone(), ()).is_some() {
                 return Err(format!("seen messageId {id:?} is listed twice"));
             }
         }
+        // A message that passed ingestion marked its messageId as seen.
+        if let Some(unseen) = doc.deliveries.iter().find(|d| {
+            passed_ingestion(d)
+                && d.message_id
+                    .as_ref()
+                    .is_some_and(|id| !data.seen_messages.contains_key(id))
+        }) {
+            return Err(format!(
+                "delivery of messageId {:?} passed ingestion, but seen_message_ids does not list it",
+                unseen.message_id.as_deref().unwrap_or_default()
+            ));
+        }
+        *lock(&data.drops) = doc.drops;
+        *lock(&data.deliveries) = doc.deliveries;
         Ok(data)
+    }
+}
+
+/// Whether a delivery-log entry is of a message that passed ingestion: it matched an action
+/// or was filtered (ingestion drops have neither).
+fn passed_ingestion(d: &DeliveryEntry) -> bool {
+    d.action.is_some() || d.outcome == DeliveryOutcome::Filtered
+}
+
+/// A delivery log entry must be one the front door could have written.
+fn check_delivery(d: &DeliveryEntry) -> Result<(), String> {
+    if !is_timestamp(&d.at) {
+        return Err(format!("`at` {:?} is not an RFC 3339 UTC time", d.at));
+    }
+    if d.status.is_some_and(|s| !(100..=599).contains(&s)) {
+        return Err(format!("status {:?} is not an HTTP status", d.status));
+    }
+    let consistent = match d.outcome {
+        // A delivered message ran its action and was answered with a success.
+        DeliveryOutcome::Delivered => {
+            d.action.is_some() && d.status.is_some_and(|s| (200..300).contains(&s))
+        }
+        // Every drop names its reason.
+        DeliveryOutcome::Dropped => d.reason.as_deref().is_some_and(|r| !r.is_empty()),
+        // A filtered message matched no action and made no call.
+        DeliveryOutcome::Filtered => d.action.is_none() && d.status.is_none() && d.reason.is_none(),
+    };
+    if consistent {
+        Ok(())
+    } else {
+        Err(format!(
+            "outcome {} does not agree with action {:?}, status {:?} and reason {:?}",
+            d.outcome.as_str(),
+            d.action,
+            d.status,
+            d.reason
+        ))
     }
 }
 

@@ -18,7 +18,9 @@ use serde_json::{Value, json};
 
 pub use app::{App, AppDataDoc};
 pub use journal::{Captured, Journal, JournalEntry};
-pub use records::{Customer, CustomerRecord, DropEntry, Event, Referral};
+pub use records::{
+    Customer, CustomerRecord, DeliveryEntry, DeliveryOutcome, DropEntry, Event, Referral,
+};
 
 use crate::config::{AppConfig, Config, ConfigDoc};
 use crate::error::{ApiError, ErrorCode};
@@ -36,6 +38,13 @@ impl Registry {
     /// The application with this API key.
     pub fn by_api_key(&self, key: &str) -> Option<&App> {
         self.apps.iter().find(|a| a.config.api_key == key)
+    }
+
+    /// The application that owns this Segment write key.
+    pub fn by_write_key(&self, write_key: &str) -> Option<&App> {
+        self.apps
+            .iter()
+            .find(|a| a.config.write_keys.iter().any(|k| k == write_key))
     }
 
     /// `?app=KEY` when given, else the default application.
@@ -111,6 +120,8 @@ pub struct Store {
     imports: AtomicU64,
     /// The admin API's bearer token, when one is required (an empty one means none).
     admin_token: Option<String>,
+    /// How many of the next front-door requests are answered `500 INJECTED_FAULT`.
+    front_door_faults: AtomicU64,
 }
 
 impl Store {
@@ -131,6 +142,7 @@ impl Store {
             seed: config.seed,
             imports: AtomicU64::new(0),
             admin_token: config.admin_token.filter(|t| !t.trim().is_empty()),
+            front_door_faults: AtomicU64::new(0),
         }
     }
 
@@ -200,6 +212,35 @@ impl Store {
         lock(&self.unknown_sources).clone()
     }
 
+    /// Append front-door messages of an unknown write key to the server-wide log.
+    pub(crate) fn log_unknown_sources(&self, entries: impl IntoIterator<Item = Value>) {
+        lock(&self.unknown_sources).extend(entries);
+    }
+
+    /// The front-door delivery log in arrival order.
+    pub fn deliveries(&self, app: Option<&str>) -> Result<Vec<DeliveryEntry>, ApiError> {
+        self.with_app(app, App::deliveries)
+    }
+
+    /// Answer the next `count` front-door requests with `500 INJECTED_FAULT` (nothing of them
+    /// is stored, their messageIds stay unseen); `0` turns the fault off. Replaces any count
+    /// still pending.
+    pub fn fail_front_door_requests(&self, count: u64) {
+        self.front_door_faults.store(count, Ordering::SeqCst);
+    }
+
+    /// How many front-door requests the fault setting will still answer with `500`.
+    pub fn front_door_faults(&self) -> u64 {
+        self.front_door_faults.load(Ordering::SeqCst)
+    }
+
+    /// Take one pending front-door fault; `true` when this request must fail.
+    pub(crate) fn take_front_door_fault(&self) -> bool {
+        self.front_door_faults
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
     /// Empty one application (or all); waits for writes in flight, which hold the lock shared.
     /// A named application must exist, also with `all`.
     pub fn reset(&self, app: Option<&str>, all: bool) -> Result<(), ApiError> {
@@ -211,6 +252,7 @@ impl Store {
                 a.clear();
             }
             lock(&self.unknown_sources).clear();
+            self.front_door_faults.store(0, Ordering::SeqCst);
             self.journal.clear(None);
             // Request ids restart only when nothing that carries one is left anywhere.
             self.request_ids.reseed();

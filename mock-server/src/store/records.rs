@@ -93,3 +93,47 @@ pub struct DropEntry {
     /// The request body as received.
     pub body: Value,
 }
+
+/// What became of one front-door message, as Segment's Event Delivery view says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryOutcome {
+    /// The destination's Rehook call ran and succeeded.
+    Delivered,
+    /// Refused at ingestion, by the mapping, or by the Rehook API.
+    Dropped,
+    /// No mapping subscribes to the message's type.
+    Filtered,
+}
+
+impl DeliveryOutcome {
+    /// `delivered`, `dropped` or `filtered`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryOutcome::Delivered => "delivered",
+            DeliveryOutcome::Dropped => "dropped",
+            DeliveryOutcome::Filtered => "filtered",
+        }
+    }
+}
+
+/// One front-door message in the application's delivery log (`GET /__admin/deliveries`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryEntry {
+    /// The message's `messageId` as text, or `null` when it had none.
+    pub message_id: Option<String>,
+    /// The message's `type` as sent (even an unknown one), or `null` when it is not text.
+    #[serde(rename = "type")]
+    pub message_type: Option<String>,
+    /// The destination action that matched (`identify_user`, `track_event`), if any.
+    pub action: Option<String>,
+    /// What became of the message.
+    pub outcome: DeliveryOutcome,
+    /// The Rehook API's status for the mapped call, when one ran.
+    pub status: Option<u16>,
+    /// Why it was dropped: an ingestion or mapping reason, or the Rehook error code.
+    pub reason: Option<String>,
+    /// When the front door processed it.
+    pub at: String,
+}

@@ -13,3 +13,5 @@ mod common_rules;
 mod concurrency;
 mod customers;
 mod events;
+mod front_door;
+mod real_clients;
