@@ -84,6 +84,15 @@ impl Got {
         self.response.request_id.as_deref()
     }
 
+    /// The error body's `code` of a 4xx or 5xx answer.
+    pub fn error_code(&self) -> Option<String> {
+        (self.response.status >= 400).then(|| {
+            self.at("/code")
+                .as_str()
+                .map_or_else(|| format!("HTTP_{}", self.response.status), str::to_owned)
+        })
+    }
+
     /// The value at a JSON pointer (`/referral/status`), `null` when absent.
     pub fn at(&self, pointer: &str) -> &Value {
         self.response.body.pointer(pointer).unwrap_or(&Value::Null)
@@ -558,16 +567,5 @@ impl<'t> Ctx<'t> {
 
     pub(super) fn into_transcript(self) -> Vec<Entry> {
         self.transcript
-    }
-}
-
-impl Got {
-    /// The error body's `code` of a 4xx or 5xx answer.
-    pub fn error_code(&self) -> Option<String> {
-        (self.response.status >= 400).then(|| {
-            self.at("/code")
-                .as_str()
-                .map_or_else(|| format!("HTTP_{}", self.response.status), str::to_owned)
-        })
     }
 }
