@@ -11,6 +11,8 @@
 //! - [`via_segment`]: replaying through a target's Segment front door (`/v1/batch`), with the
 //!   per-message outcomes read from its delivery log.
 //! - [`error_text`](mod@error_text): one line for an error and its causes, each cause once.
+//! - [`model`]: the reference model of one application (the contract's rules, pure, sharing
+//!   no code with the fake) that the random sequences of [`contract`] are checked against.
 //! - [`contract`]: the contract checks (named scenarios, random sequences against [`model`],
 //!   the race) and [`contract::check`], which runs them against any server.
 //!

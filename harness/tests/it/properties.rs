@@ -50,6 +50,110 @@ async fn random_sequences_against_the_fake_match_the_model() {
     }
 }
 
+/// A quarter of the cases, at least 4: for the variants of the main property.
+fn few_cases() -> u32 {
+    (cases() / 4).max(4)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_sequences_in_drop_mode_accept_match_the_model() {
+    let mock = MockRehook::builder()
+        .seed(12)
+        .drop_mode(rehook_mock::DropMode::Accept)
+        .start()
+        .await;
+    let options = RandomOptions {
+        seed: 12,
+        cases: few_cases(),
+        accept_drops: true,
+        ..RandomOptions::default()
+    };
+    let report = run_blocking(client_for(&mock), options)
+        .await
+        .unwrap_or_else(|failure| panic!("{failure}"));
+    assert!(
+        report.outcomes.keys().any(|k| k.contains("200 dropped")),
+        "{report:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_sequences_through_the_rehook_api_alone_under_api_match_the_model() {
+    let mock = MockRehook::builder()
+        .seed(13)
+        .conversion_event("trial_started")
+        .start()
+        .await;
+    let base = format!("{}/api", mock.base_url());
+    let client = Client::new(&base, mock.api_key(), mock.api_secret()).expect("url");
+    let options = RandomOptions {
+        seed: 13,
+        cases: few_cases(),
+        admin: false,
+        conversion_event: "trial_started".to_owned(),
+        referral_link_base: None,
+        ..RandomOptions::default()
+    };
+    let report = run_blocking(client, options)
+        .await
+        .unwrap_or_else(|failure| panic!("{failure}"));
+    assert!(report.outcomes.contains_key("200 attributed"), "{report:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_seed_draws_the_same_sequences_and_a_rerun_needs_another_salt() {
+    let mock = MockRehook::builder().seed(14).start().await;
+    let options = RandomOptions {
+        seed: 14,
+        cases: 4,
+        ..RandomOptions::default()
+    };
+    let first = run_blocking(client_for(&mock), options.clone())
+        .await
+        .unwrap_or_else(|f| panic!("{f}"));
+    let other = MockRehook::builder().seed(14).start().await;
+    let again = run_blocking(client_for(&other), options.clone())
+        .await
+        .unwrap_or_else(|f| panic!("{f}"));
+    assert_eq!(first, again);
+
+    // The first server still holds the first run's customers: the same names would collide.
+    let collided = run_blocking(client_for(&mock), options.clone())
+        .await
+        .expect_err("the names of seed 14 are taken");
+    assert!(collided.is_setup(), "{collided}");
+    assert!(
+        collided.to_string().contains("another seed or salt"),
+        "{collided}"
+    );
+    let salted = RandomOptions { salt: 1, ..options };
+    let third = run_blocking(client_for(&mock), salted)
+        .await
+        .unwrap_or_else(|f| panic!("{f}"));
+    assert_eq!(
+        (third.steps, &third.outcomes),
+        (first.steps, &first.outcomes)
+    );
+}
+
+#[test]
+fn a_run_works_from_a_plain_thread() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let mock = runtime.block_on(MockRehook::builder().seed(15).start());
+    let client = client_for(&mock);
+    let options = RandomOptions {
+        seed: 15,
+        cases: 2,
+        ..RandomOptions::default()
+    };
+    let report = std::thread::spawn(move || random::run(&client, &options))
+        .join()
+        .expect("no panic")
+        .unwrap_or_else(|f| panic!("{f}"));
+    assert_eq!(report.cases, 2);
+    drop(mock);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn racing_claims_and_creates_on_the_fake_keep_codes_unique_and_lose_no_update() {
     let mock = MockRehook::builder().seed(5).start().await;

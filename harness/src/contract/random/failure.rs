@@ -45,8 +45,9 @@ impl Request {
         }
     }
 
-    /// A curl command for a Rehook call; the NDJSON line for a message.
-    pub fn replayable(&self, base_url: &str, key: &str, secret: &str) -> String {
+    /// A curl command for a Rehook call (`credentials` is `key:secret`); the NDJSON line for
+    /// a message.
+    pub fn replayable(&self, base_url: &str, credentials: &str) -> String {
         match self {
             Request::Rehook {
                 method,
@@ -54,7 +55,7 @@ impl Request {
                 body,
             } => {
                 let url = format!("{base_url}{}", path(segments));
-                let auth = quote(&format!("{key}:{secret}"));
+                let auth = quote(credentials);
                 match body {
                     Some(body) => format!(
                         "curl -sS -X {method} -u {auth} -H 'content-type: application/json' {} -d {}",
@@ -110,16 +111,14 @@ pub struct RandomFailure {
     pub seed: u64,
     /// The server's base URL.
     pub base_url: String,
-    /// The API key printed in curl commands.
-    pub api_key: String,
-    /// The API secret printed in curl commands.
-    pub api_secret: String,
+    /// `key:secret`, as curl's `-u` takes them.
+    pub credentials: String,
     /// The shortest failing sequence found, in order (empty when the run could not start).
     pub steps: Vec<Record>,
     /// What disagreed.
     pub problem: String,
     /// The read-back that disagreed, when the step's own answer was right.
-    pub check: Option<Request>,
+    pub check: Option<Box<Request>>,
 }
 
 impl RandomFailure {
@@ -133,11 +132,10 @@ impl RandomFailure {
         Self {
             seed: options.seed,
             base_url: client.base_url().to_owned(),
-            api_key: options.api_key.clone(),
-            api_secret: options.api_secret.clone(),
+            credentials: format!("{}:{}", options.api_key, options.api_secret),
             steps,
             problem,
-            check,
+            check: check.map(Box::new),
         }
     }
 
@@ -154,10 +152,7 @@ impl RandomFailure {
     pub fn replay_lines(&self) -> Vec<String> {
         self.steps
             .iter()
-            .map(|r| {
-                r.request
-                    .replayable(&self.base_url, &self.api_key, &self.api_secret)
-            })
+            .map(|r| r.request.replayable(&self.base_url, &self.credentials))
             .collect()
     }
 }
@@ -189,9 +184,7 @@ impl fmt::Display for RandomFailure {
             writeln!(
                 f,
                 "  {}",
-                record
-                    .request
-                    .replayable(&self.base_url, &self.api_key, &self.api_secret)
+                record.request.replayable(&self.base_url, &self.credentials)
             )?;
             writeln!(f, "  expected: {}", record.expected)?;
             writeln!(f, "  answered: {}", record.actual)?;
@@ -202,24 +195,25 @@ impl fmt::Display for RandomFailure {
             writeln!(
                 f,
                 "  {}",
-                check.replayable(&self.base_url, &self.api_key, &self.api_secret)
+                check.replayable(&self.base_url, &self.credentials)
             )?;
         }
         let messages: Vec<String> = self
             .steps
             .iter()
             .filter(|r| matches!(r.request, Request::Segment(_)))
-            .map(|r| {
-                r.request
-                    .replayable(&self.base_url, &self.api_key, &self.api_secret)
-            })
+            .map(|r| r.request.replayable(&self.base_url, &self.credentials))
             .collect();
         if !messages.is_empty() {
+            let (key, secret) = self
+                .credentials
+                .split_once(':')
+                .unwrap_or((&self.credentials, ""));
             writeln!(f)?;
             writeln!(
                 f,
-                "the Segment messages as one NDJSON file (`rehook-harness replay FILE --base-url {} --api-key {} --api-secret {}`):",
-                self.base_url, self.api_key, self.api_secret
+                "the Segment messages as one NDJSON file (`rehook-harness replay FILE --base-url {} --api-key {key} --api-secret {secret}`):",
+                self.base_url
             )?;
             for line in messages {
                 writeln!(f, "{line}")?;

@@ -149,7 +149,6 @@ type Failed = (Vec<Record>, String, Option<Request>);
 
 /// Runs `options.cases` random sequences against the server behind `client`, each checked
 /// against the model after every step; the first failure is shrunk and returned.
-#[allow(clippy::result_large_err)] // a failure is rare and read whole; a Box would only hide it
 pub fn run(client: &Client, options: &RandomOptions) -> Result<RandomReport, RandomFailure> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
