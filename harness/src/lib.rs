@@ -8,6 +8,7 @@
 //!   envelopes, gzip) is detected.
 //! - [`replay`](mod@replay): the harness playing Segment (ingestion rules and the Rehook destination's
 //!   default mapping, from [`rehook_mock::segment`]) and recording what became of each message.
+//! - [`engage`]: playing Segment Engage syncing an audience (identify calls to `/v1/batch`).
 //! - [`via_segment`]: replaying through a target's Segment front door (`/v1/batch`), with the
 //!   per-message outcomes read from its delivery log.
 //! - [`error_text`](mod@error_text): one line for an error and its causes, each cause once.
@@ -24,6 +25,7 @@
 
 pub mod client;
 pub mod contract;
+pub mod engage;
 pub mod error_text;
 pub mod input;
 pub mod model;

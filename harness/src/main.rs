@@ -1,5 +1,6 @@
 //! The `rehook-harness` command line: `replay` Segment files against a Rehook API, or through
-//! its Segment front door (`--via segment`), and `check` the whole contract against a server.
+//! its Segment front door (`--via segment`), `engage` an audience's syncs into a front door,
+//! and `check` the whole contract against a server.
 //!
 //! Exit codes of `replay`: 0 every message got an answer, 1 some call got a 5xx or no answer,
 //! 2 the input or the arguments are unusable, or (`--via rehook`) the server at `--base-url`
@@ -50,6 +51,13 @@ enum Command {
     /// (/v1/batch) in batches instead, and each outcome is read from its delivery log; the
     /// server then de-duplicates messageIds itself, across runs too.
     Replay(ReplayArgs),
+    /// Play Segment Engage syncing an audience: identify calls to a front door's /v1/batch.
+    ///
+    /// The file (JSON or CSV, detected) gives the audience's members at each sync. The first
+    /// sync sets the audience key (the name snake_cased) to true for every member; each later
+    /// sync sends true for users who joined and false for users who left. Without --base-url
+    /// an in-process fake is started.
+    Engage(rehook_harness::engage::EngageArgs),
     /// Check the contract: the named scenarios, then randomised sequences against the
     /// reference model and a concurrency race.
     ///
@@ -154,6 +162,11 @@ struct ReplayArgs {
     /// Print one JSON document (messages and summary) on stdout instead of lines.
     #[arg(long)]
     json: bool,
+
+    /// Play Segment with these custom mappings (a rehook-mock mapping file: the default
+    /// application's, or the --api-key's entry) instead of the destination's defaults.
+    #[arg(long, value_name = "FILE")]
+    mappings: Option<PathBuf>,
 }
 
 /// The door the messages go through.
@@ -174,6 +187,7 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Replay(args) => run_replay(args).await,
         Command::Check(args) => run_check(args).await,
+        Command::Engage(args) => run_engage(args).await,
     };
     match result {
         Ok(code) => code,
@@ -249,6 +263,15 @@ async fn run_replay(args: ReplayArgs) -> Result<ExitCode, Unusable> {
     let messages = input::read_files(&args.files)
         .context("unusable input")
         .map_err(Unusable)?;
+    if args.mappings.is_some() && args.via != Via::Rehook {
+        return Err(Unusable(anyhow::anyhow!(
+            "--mappings is for --via rehook (through a front door, the server's own mappings run)"
+        )));
+    }
+    let mappings = match &args.mappings {
+        Some(path) => Some(read_mappings(path, args.api_key.as_deref()).map_err(Unusable)?),
+        None => None,
+    };
 
     // The fake, when there is one, lives until the end of this function.
     let (client, fake) = match &args.base_url {
@@ -301,7 +324,7 @@ async fn run_replay(args: ReplayArgs) -> Result<ExitCode, Unusable> {
         bar.inc(1);
     };
     let report = match args.via {
-        Via::Rehook => replay::replay(&client, &messages, on_each).await,
+        Via::Rehook => replay::replay_with(&client, mappings, &messages, on_each).await,
         Via::Segment => {
             let log = via_segment::find_delivery_log(&client, &write_key).await;
             if let via_segment::DeliveryLog::Unavailable(why) = &log {
@@ -445,6 +468,83 @@ async fn run_check(args: CheckArgs) -> Result<ExitCode, Unusable> {
     })
 }
 
+async fn run_engage(args: rehook_harness::engage::EngageArgs) -> Result<ExitCode, Unusable> {
+    use rehook_harness::engage;
+    let unusable = |e: engage::EngageError| Unusable(anyhow::anyhow!(e));
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))
+        .map_err(Unusable)?;
+    let membership = engage::read_membership(&text).map_err(unusable)?;
+    let name = args
+        .audience
+        .clone()
+        .or_else(|| membership.audience.clone())
+        .ok_or_else(|| {
+            Unusable(anyhow::anyhow!(
+                "no audience name: give --audience NAME or \"audience\" in the file"
+            ))
+        })?;
+    let mut run = engage::Engage::new(&name).map_err(unusable)?;
+    // The fake, when there is one, lives until the end of this function.
+    let fake = match &args.base_url {
+        Some(_) => None,
+        None => Some(rehook_mock::MockRehook::start().await),
+    };
+    let base_url = args
+        .base_url
+        .clone()
+        .or_else(|| fake.as_ref().map(|f| f.base_url().to_owned()))
+        .unwrap_or_default();
+    let target = if fake.is_some() {
+        format!("{base_url} (in-process fake)")
+    } else {
+        base_url.clone()
+    };
+    let write_key = args
+        .write_key
+        .as_deref()
+        .unwrap_or(rehook_mock::config::DEFAULT_WRITE_KEY);
+    say(format_args!(
+        "syncing audience {:?} (key {}) over {} to {target}",
+        run.name(),
+        run.key(),
+        counted(membership.syncs.len(), "sync")
+    ));
+    let mut out = Output::default();
+    let json = args.json;
+    let reports = engage::run(&mut run, &membership, &base_url, write_key, |line| {
+        if !json {
+            out.write(|w| writeln!(w, "{line}"));
+        }
+    })
+    .await;
+    let sent: usize = reports.iter().map(|r| r.messages.len()).sum();
+    if json {
+        let doc = serde_json::json!({"audience": run.name(), "key": run.key(), "syncs": reports});
+        match serde_json::to_string_pretty(&doc) {
+            Ok(text) => out.write(|w| writeln!(w, "{text}")),
+            Err(e) => {
+                say(format_args!("rehook-harness: cannot write the report: {e}"));
+                return Ok(ExitCode::from(1));
+            }
+        }
+    } else {
+        out.write(|w| {
+            writeln!(
+                w,
+                "\n{} sent over {}",
+                counted(sent, "identify call"),
+                counted(reports.len(), "sync")
+            )
+        });
+    }
+    Ok(if reports.iter().all(|r| r.answered()) && !out.failed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
 /// A seed for a run without `--seed`: new each run, so that a rerun against a server that
 /// kept the last run's data does not collide with it.
 fn fresh_seed() -> u64 {
@@ -452,6 +552,28 @@ fn fresh_seed() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
     (nanos ^ (u64::from(std::process::id()) << 32)) % 1_000_000_000
+}
+
+/// The mappings of a rehook-mock mapping file for the application `api_key` (the file's
+/// default-application document, or its entry for the key).
+fn read_mappings(
+    path: &std::path::Path,
+    api_key: Option<&str>,
+) -> anyhow::Result<rehook_mock::segment::MappingSet> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read mapping file {}", path.display()))?;
+    let sets = rehook_mock::segment::read_mappings_file(&text)
+        .with_context(|| format!("mapping file {} is not valid", path.display()))?;
+    let key = api_key.unwrap_or(DEFAULT_API_KEY);
+    sets.into_iter()
+        .find(|(k, _)| k.as_deref().is_none_or(|k| k == key))
+        .map(|(_, set)| set)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "mapping file {} has no mappings for the application {key:?}",
+                path.display()
+            )
+        })
 }
 
 /// What `GET /events/segment/check-auth` says about the server at `--base-url`.

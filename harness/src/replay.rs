@@ -11,7 +11,9 @@
 //! | 4xx | `dropped` with the error body's `code` |
 //! | 5xx, any other status, no answer, an unreadable body | `error` (no answer: the call and every cause down to the root) |
 //!
-//! Every message gets one [`Delivery`]; the [`Summary`] counts them.
+//! Every message gets one [`Delivery`]; the [`Summary`] counts them. With custom mappings
+//! ([`Replayer::with_mappings`], `--mappings FILE`) the harness runs those instead, and a
+//! message that fires several mappings gets one delivery for each.
 //!
 //! The seen `messageId`s last one run, as Segment's per-source de-duplication window would:
 //! replaying the same messages again in another run sends them again.
@@ -19,7 +21,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
-use rehook_mock::segment::{self, Action, Mapped};
+use rehook_mock::segment::{self, Action, Mapped, MappingSet};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -93,6 +95,10 @@ pub struct Delivery {
     pub reason: Option<String>,
     /// The `referral.status` of a delivered event: `attributed` or `already_referred`.
     pub referral: Option<String>,
+    /// The custom mapping that fired (replays with custom mappings only; a message that
+    /// fires several has one delivery for each).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<String>,
 }
 
 impl Delivery {
@@ -309,6 +315,8 @@ pub struct Replayer<'c> {
     client: &'c Client,
     seen: HashSet<String>,
     deliveries: Vec<Delivery>,
+    /// Custom mappings in place of the destination's defaults.
+    mappings: Option<MappingSet>,
 }
 
 impl<'c> Replayer<'c> {
@@ -318,11 +326,20 @@ impl<'c> Replayer<'c> {
             client,
             seen: HashSet::new(),
             deliveries: Vec::new(),
+            mappings: None,
         }
     }
 
-    /// Replays one message and returns its delivery.
-    pub async fn play(&mut self, message: &InputMessage) -> &Delivery {
+    /// Play Segment with these mappings instead of the Rehook destination's defaults: every
+    /// mapping that matches fires, each with its own delivery.
+    pub fn with_mappings(mut self, mappings: MappingSet) -> Self {
+        self.mappings = Some(mappings);
+        self
+    }
+
+    /// Replays one message and returns its deliveries: one, or with custom mappings one per
+    /// fired mapping.
+    pub async fn play(&mut self, message: &InputMessage) -> &[Delivery] {
         let value = &message.value;
         let mut delivery = Delivery {
             index: self.deliveries.len() + 1,
@@ -338,12 +355,27 @@ impl<'c> Replayer<'c> {
             status: None,
             reason: None,
             referral: None,
+            mapping: None,
         };
-        match segment::ingest(value, &mut self.seen) {
+        let first = self.deliveries.len();
+        let outcomes = match segment::ingest(value, &mut self.seen) {
             Err(drop) => {
                 delivery.reason = Some(drop.reason().to_owned());
+                Vec::new()
             }
-            Ok(accepted) => match segment::map_default(&accepted) {
+            Ok(accepted) => match &self.mappings {
+                None => vec![(None, segment::map_default(&accepted))],
+                Some(set) => set.map(&accepted),
+            },
+        };
+        if outcomes.is_empty() {
+            self.deliveries.push(delivery.clone());
+        }
+        for (index, (mapping, mapped)) in outcomes.into_iter().enumerate() {
+            let mut delivery = delivery.clone();
+            delivery.index += index;
+            delivery.mapping = mapping;
+            match mapped {
                 Mapped::Filtered => delivery.outcome = Outcome::Filtered,
                 Mapped::Dropped { action, reason } => {
                     delivery.action = Some(action);
@@ -357,10 +389,10 @@ impl<'c> Replayer<'c> {
                     };
                     read_answer(&mut delivery, answer);
                 }
-            },
+            }
+            self.deliveries.push(delivery);
         }
-        self.deliveries.push(delivery);
-        &self.deliveries[self.deliveries.len() - 1]
+        &self.deliveries[first..]
     }
 
     /// Ends the run and counts it.
@@ -378,11 +410,26 @@ impl<'c> Replayer<'c> {
 pub async fn replay(
     client: &Client,
     messages: &[InputMessage],
+    on_each: impl FnMut(&Delivery),
+) -> Report {
+    replay_with(client, None, messages, on_each).await
+}
+
+/// [`replay`], with custom mappings in place of the destination's defaults when given.
+pub async fn replay_with(
+    client: &Client,
+    mappings: Option<MappingSet>,
+    messages: &[InputMessage],
     mut on_each: impl FnMut(&Delivery),
 ) -> Report {
     let mut replayer = Replayer::new(client);
+    if let Some(mappings) = mappings {
+        replayer = replayer.with_mappings(mappings);
+    }
     for message in messages {
-        on_each(replayer.play(message).await);
+        for delivery in replayer.play(message).await {
+            on_each(delivery);
+        }
     }
     replayer.finish()
 }
@@ -449,6 +496,7 @@ mod tests {
             status: None,
             reason: None,
             referral: None,
+            mapping: None,
         }
     }
 

@@ -218,6 +218,7 @@ fn blank(index: usize, message: &InputMessage) -> Delivery {
         status: None,
         reason: None,
         referral: None,
+        mapping: None,
     }
 }
 

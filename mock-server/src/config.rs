@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ErrorCode};
+use crate::segment::MappingSet;
 
 /// Default API key of the default application.
 pub const DEFAULT_API_KEY: &str = "rk_test_key";
@@ -50,6 +51,8 @@ pub struct AppConfig {
     pub drop_mode: DropMode,
     /// The base that `referral_link` is built on (`<base>/<code>`).
     pub referral_link_base: String,
+    /// The front door's custom mappings; `None`: the Rehook destination's defaults.
+    pub mappings: Option<MappingSet>,
 }
 
 impl AppConfig {
@@ -62,7 +65,25 @@ impl AppConfig {
             conversion_events: vec!["signup".to_owned()],
             drop_mode: DropMode::Reject,
             referral_link_base: DEFAULT_REFERRAL_LINK_BASE.to_owned(),
+            mappings: None,
         }
+    }
+
+    /// The mappings the front door runs for this application (the defaults unless custom
+    /// ones were loaded).
+    pub fn mapping_set(&self) -> &MappingSet {
+        self.mappings.as_ref().unwrap_or(MappingSet::defaults())
+    }
+
+    /// Use these mappings (the defaults are kept as `None`).
+    pub fn with_mappings(mut self, mappings: MappingSet) -> Self {
+        self.set_mappings(mappings);
+        self
+    }
+
+    /// Replace the mappings (the defaults are kept as `None`).
+    pub fn set_mappings(&mut self, mappings: MappingSet) {
+        self.mappings = (!mappings.is_default()).then_some(mappings);
     }
 
     /// The default application: `rk_test_key` / `rk_test_secret`, write key `wk_test`.
@@ -88,6 +109,9 @@ impl AppConfig {
         });
         if secrets {
             doc["api_secret"] = json!(self.api_secret);
+        }
+        if let Some(mappings) = &self.mappings {
+            doc["mappings"] = mappings.to_json()["mappings"].take();
         }
         doc
     }
@@ -165,6 +189,15 @@ pub struct AppDoc {
     /// Referral link base (default `https://rehook.test/r`).
     #[serde(default)]
     pub referral_link_base: Option<String>,
+    /// Custom mappings (the array of a mapping document); `null`: the defaults; absent: the
+    /// running application's (the defaults for a new one).
+    #[serde(default, deserialize_with = "present_value")]
+    pub mappings: Option<Value>,
+}
+
+/// A key that is present, `null` included (serde reads a present `null` as absent otherwise).
+fn present_value<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
 }
 
 impl ConfigDoc {
@@ -204,6 +237,22 @@ impl ConfigDoc {
             }
             if let Some(base) = doc.referral_link_base {
                 app.referral_link_base = base;
+            }
+            match doc.mappings {
+                None => {}
+                Some(Value::Null) => app.mappings = None,
+                Some(list) => {
+                    let set = MappingSet::from_json(&json!({ "mappings": list })).map_err(|e| {
+                        let mut details = e.details;
+                        details["app"] = json!(app.api_key);
+                        ApiError::new(
+                            ErrorCode::InvalidMappings,
+                            format!("application {:?}: {}", app.api_key, e.message),
+                        )
+                        .with_details(details)
+                    })?;
+                    app.set_mappings(set);
+                }
             }
             apps.push(app);
         }
@@ -337,6 +386,10 @@ pub struct Cli {
     /// Log line format (default text).
     #[arg(long, env = "REHOOK_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
+    /// A JSON mapping file: custom mappings for the front door, for the default application
+    /// (`{"mappings": [...]}`) or by API key (`{"applications": {"KEY": {"mappings": [...]}}}`).
+    #[arg(long, env = "REHOOK_MAPPINGS", value_name = "FILE")]
+    pub mappings: Option<PathBuf>,
     /// For each --write-key, the index of the --app before it (`None`: it comes before every
     /// --app). Filled in from the parsed matches by [`Cli::from_args`] / [`Cli::try_parse_args`].
     #[arg(skip)]
@@ -365,6 +418,9 @@ pub struct FileConfig {
     /// Applications, first the default.
     #[serde(default)]
     pub applications: Vec<AppDoc>,
+    /// A mapping file, as `--mappings` takes it (a relative path is read from the config
+    /// file's folder).
+    pub mappings: Option<PathBuf>,
 }
 
 impl FileConfig {
@@ -469,6 +525,17 @@ impl Cli {
         if let Some(capacity) = file.journal_capacity {
             config.journal_capacity = capacity;
         }
+        let mappings = self.mappings.clone().or_else(|| {
+            let path = file.mappings.take()?;
+            let folder = self.config.as_deref().and_then(std::path::Path::parent);
+            Some(match folder {
+                Some(folder) if path.is_relative() => folder.join(path),
+                _ => path,
+            })
+        });
+        if let Some(path) = mappings {
+            load_mappings(&path, &mut config.apps)?;
+        }
         validate_apps(&config.apps).map_err(|e| e.message)?;
         Ok(Settings {
             bind,
@@ -476,6 +543,29 @@ impl Cli {
             log_format: self.log_format.or(file.log_format).unwrap_or_default(),
         })
     }
+}
+
+/// Read a mapping file into the applications it names (the default one when it names none).
+pub fn load_mappings(path: &std::path::Path, apps: &mut [AppConfig]) -> Result<(), String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read mapping file {}: {e}", path.display()))?;
+    let sets = crate::segment::read_mappings_file(&text)
+        .map_err(|e| format!("mapping file {} is not valid: {e}", path.display()))?;
+    for (key, set) in sets {
+        let app = match &key {
+            None => apps.first_mut(),
+            Some(key) => apps.iter_mut().find(|a| &a.api_key == key),
+        };
+        let app = app.ok_or_else(|| {
+            format!(
+                "mapping file {} names the application {:?}, which is not configured",
+                path.display(),
+                key.unwrap_or_default()
+            )
+        })?;
+        app.set_mappings(set);
+    }
+    Ok(())
 }
 
 /// For each --write-key given on the command line, the --app it follows. Write keys from the

@@ -62,6 +62,8 @@ pub enum ErrorCode {
     InvalidState,
     /// A query parameter that cannot be read.
     InvalidQuery,
+    /// A mapping document that cannot be used.
+    InvalidMappings,
     /// A request that could not be understood at the HTTP level.
     BadRequest,
     /// A request body that did not arrive in time.
@@ -103,7 +105,7 @@ impl ErrorCode {
             }
             InvalidJson | InvalidBody | SourceIdRequired | InvalidSourceId | InvalidMetadata
             | InvalidReferralCode | EventNameRequired | InvalidEventName | InvalidConfig
-            | InvalidState | InvalidQuery | BadRequest => StatusCode::BAD_REQUEST,
+            | InvalidState | InvalidQuery | InvalidMappings | BadRequest => StatusCode::BAD_REQUEST,
         }
     }
 
@@ -135,6 +137,7 @@ impl ErrorCode {
             InvalidConfig => "INVALID_CONFIG",
             InvalidState => "INVALID_STATE",
             InvalidQuery => "INVALID_QUERY",
+            InvalidMappings => "INVALID_MAPPINGS",
             BadRequest => "BAD_REQUEST",
             RequestTimeout => "REQUEST_TIMEOUT",
             Internal => "INTERNAL",

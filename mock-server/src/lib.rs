@@ -11,8 +11,8 @@
 //! - [`store`]: the state; dashmap inside, owned values out, no guard leaves a method.
 //! - `rehook`: the business rules of the Rehook API as plain functions over the store.
 //! - `api`: the Rehook HTTP surface (customers, events, auth).
-//! - [`segment`]: Segment's ingestion rules and the Rehook destination's default mapping, and
-//!   the Segment front door (`/v1/...`) that runs them for real SDKs.
+//! - [`segment`]: Segment's ingestion rules, the Rehook destination's default mapping and
+//!   custom mappings, and the Segment front door (`/v1/...`) that runs them for real SDKs.
 //! - `admin`: the `/__admin` control plane.
 //! - [`body`]: how JSON bodies are read (media type, gzip, size, BOM, shape).
 //! - [`error`]: the one error type and its JSON body.

@@ -18,6 +18,7 @@ use tokio::task::JoinSet;
 
 use crate::config::{AppConfig, Config, DropMode};
 use crate::error::ApiError;
+use crate::segment::MappingSet;
 use crate::store::Store;
 
 /// The whole HTTP surface over `store`: the Rehook API (also under `/api`), the admin API and
@@ -257,10 +258,19 @@ pub struct MockRehookBuilder {
     seed: Option<u64>,
     admin_token: Option<String>,
     journal_capacity: Option<usize>,
+    mappings: Option<MappingSet>,
     front_door_faults: u64,
 }
 
 impl MockRehookBuilder {
+    /// Run these mappings at the default application's front door instead of the Rehook
+    /// destination's defaults (other applications set theirs with
+    /// [`AppConfig::with_mappings`]).
+    pub fn mappings(mut self, mappings: MappingSet) -> Self {
+        self.mappings = Some(mappings);
+        self
+    }
+
     /// Add an application (the first one added is the default). Without any, the default
     /// application is used.
     pub fn app(mut self, app: AppConfig) -> Self {
@@ -320,6 +330,9 @@ impl MockRehookBuilder {
         config.admin_token = self.admin_token.clone();
         if let Some(capacity) = self.journal_capacity {
             config.journal_capacity = capacity;
+        }
+        if let Some(mappings) = &self.mappings {
+            config.apps[0].set_mappings(mappings.clone());
         }
         config
     }

@@ -393,7 +393,7 @@ async fn unusable_arguments_exit_2() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn help_describes_replay_and_check() {
+async fn help_describes_replay_engage_and_check() {
     let output = run_harness(args(&["--help"])).await;
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let stdout = String::from_utf8(output.stdout.clone()).expect("utf-8");
@@ -408,6 +408,8 @@ async fn help_describes_replay_and_check() {
          Commands:\n  \
          replay  Replay files of Segment messages (NDJSON, a JSON array or batch envelopes; \
          gzip too)\n  \
+         engage  Play Segment Engage syncing an audience: identify calls to a front door's \
+         /v1/batch\n  \
          check   Check the contract: the named scenarios, then randomised sequences against \
          the reference model and a concurrency race\n  \
          help    Print this message or the help of the given subcommand(s)\n\

@@ -8,6 +8,7 @@
 //! that are server-wide and otherwise ignore it.
 
 mod handlers;
+mod mappings;
 
 use std::sync::Arc;
 
@@ -46,6 +47,10 @@ pub(crate) fn routes() -> Router<Arc<Store>> {
         .route(
             "/state",
             get(handlers::admin_state_get).put(handlers::admin_state_put),
+        )
+        .route(
+            "/mappings",
+            get(mappings::admin_mappings_get).put(mappings::admin_mappings_put),
         )
 }
 

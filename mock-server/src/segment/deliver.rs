@@ -8,26 +8,33 @@
 use serde_json::{Map, Value};
 
 use super::ingest::Accepted;
-use super::{Action, Mapped, RehookCall, id_text, ingest, map_default};
+use super::{Action, Mapped, RehookCall, id_text, ingest};
 use crate::rehook::{self, Call, CallContext};
 use crate::store::ids::now;
 use crate::store::{App, DeliveryEntry, DeliveryOutcome};
 
-/// The destination mapping for one accepted message of `app`: the one call site of the
-/// mapping in the front door.
-pub(crate) fn map_message(_app: &App, accepted: &Accepted<'_>) -> Mapped {
-    map_default(accepted)
+/// The destination mappings for one accepted message of `app`: the one call site of the
+/// mapping in the front door. The application's mapping set (the defaults unless custom ones
+/// are loaded) gives one outcome per fired mapping, in file order, or one `Filtered`.
+pub(crate) fn map_message(app: &App, accepted: &Accepted<'_>) -> Vec<Mapped> {
+    app.config()
+        .mapping_set()
+        .map(accepted)
+        .into_iter()
+        .map(|(_, mapped)| mapped)
+        .collect()
 }
 
 /// Runs one message through ingestion, the mapping and the Rehook rules for `app`, and
-/// writes its delivery-log entry. `request_id` is the front-door request's id, which a
-/// refused Rehook call carries into the drop log.
+/// writes its delivery-log entries: one per fired mapping (in the mapping set's order), else
+/// one. `request_id` is the front-door request's id, which a refused Rehook call carries into
+/// the drop log. Answers with the last entry written.
 ///
 /// The `messageId` is checked and marked in one step ([`App::mark_message_seen`]) and only
 /// for a message that passed every other ingestion rule.
 pub(crate) fn deliver(app: &App, message: &Value, request_id: &str) -> DeliveryEntry {
     let now = now();
-    let mut entry = DeliveryEntry {
+    let base = DeliveryEntry {
         message_id: id_text(message.get("messageId")),
         message_type: message
             .get("type")
@@ -40,9 +47,19 @@ pub(crate) fn deliver(app: &App, message: &Value, request_id: &str) -> DeliveryE
         at: now.clone(),
     };
     let mut seen = |id: &str| app.mark_message_seen(id);
-    match ingest(message, &mut seen) {
-        Err(drop) => entry.reason = Some(drop.reason().to_owned()),
-        Ok(accepted) => match map_message(app, &accepted) {
+    let outcomes = match ingest(message, &mut seen) {
+        Err(drop) => {
+            let mut entry = base;
+            entry.reason = Some(drop.reason().to_owned());
+            app.log_delivery(entry.clone());
+            return entry;
+        }
+        Ok(accepted) => map_message(app, &accepted),
+    };
+    let mut last = base.clone();
+    for mapped in outcomes {
+        let mut entry = base.clone();
+        match mapped {
             Mapped::Filtered => entry.outcome = DeliveryOutcome::Filtered,
             Mapped::Dropped { action, reason } => {
                 entry.action = Some(action.as_str().to_owned());
@@ -50,12 +67,13 @@ pub(crate) fn deliver(app: &App, message: &Value, request_id: &str) -> DeliveryE
             }
             Mapped::Call(call) => {
                 entry.action = Some(call.action.as_str().to_owned());
-                run_call(app, &call, request_id, now, &mut entry);
+                run_call(app, &call, request_id, now.clone(), &mut entry);
             }
-        },
+        }
+        app.log_delivery(entry.clone());
+        last = entry;
     }
-    app.log_delivery(entry.clone());
-    entry
+    last
 }
 
 /// Runs the mapped call through the same rule function as the Rehook API (drop mode and drop

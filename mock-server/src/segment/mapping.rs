@@ -10,7 +10,8 @@
 //!   there is no `anonymousId` either): `source_id` is required and maps to nothing.
 //!
 //! Fields that map to nothing (absent or `null`) are left out of the body; `context` never
-//! enters it. The body is not validated here: the call runs through the Rehook API's rules
+//! enters it. A numeric or boolean `traits.referral_code` is sent as text, as Segment's
+//! validation of the action's string field writes it. The body is not validated here: the call runs through the Rehook API's rules
 //! exactly as any other call does, and its answer decides the delivery outcome.
 
 use serde::Serialize;
@@ -52,23 +53,102 @@ impl std::fmt::Display for Action {
     }
 }
 
-/// Why the mapping dropped a message: a required field maps to nothing.
+/// A field of a destination action, as mapping files name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
+pub enum Field {
+    /// The customer's id (`source_id`): required by both actions.
+    SourceId,
+    /// The event's name (`event_name`): required by Track Event.
+    EventName,
+    /// The properties stored with the customer or the event (`metadata`).
+    Metadata,
+    /// The customer's own referral code (`referral_code`, Identify User only).
+    ReferralCode,
+}
+
+impl Field {
+    /// Every field, in the order required fields are checked (the Rehook API's order).
+    pub const ALL: [Field; 4] = [
+        Field::SourceId,
+        Field::EventName,
+        Field::Metadata,
+        Field::ReferralCode,
+    ];
+
+    /// The name as mapping files and request bodies spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::SourceId => "source_id",
+            Field::EventName => "event_name",
+            Field::Metadata => "metadata",
+            Field::ReferralCode => "referral_code",
+        }
+    }
+
+    /// Whether the field is text: numbers and booleans mapped to it become text, as Segment's
+    /// validation of a string field does.
+    pub fn is_text(self) -> bool {
+        !matches!(self, Field::Metadata)
+    }
+}
+
+impl std::fmt::Display for Field {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl Action {
+    /// The fields the action takes, each with whether it is required.
+    pub fn fields(self) -> &'static [(Field, bool)] {
+        match self {
+            Action::IdentifyUser => &[
+                (Field::SourceId, true),
+                (Field::Metadata, false),
+                (Field::ReferralCode, false),
+            ],
+            Action::TrackEvent => &[
+                (Field::SourceId, true),
+                (Field::EventName, true),
+                (Field::Metadata, false),
+            ],
+        }
+    }
+}
+
+/// Why the mapping dropped a message: a required field maps to nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum MappingDrop {
-    /// No `userId`, only an `anonymousId`.
+    /// `source_id ← userId`, and there is no `userId`, only an `anonymousId`.
     AnonymousOnly,
-    /// Neither a `userId` nor an `anonymousId`.
+    /// `source_id ← userId`, and there is neither a `userId` nor an `anonymousId`.
     MissingUserId,
+    /// Another required field resolved to nothing (a custom mapping): the reason is
+    /// `missing_required_field:<field>`, e.g. `missing_required_field:event_name`.
+    MissingRequiredField(Field),
 }
 
 impl MappingDrop {
-    /// The reason as the delivery log writes it: `anonymous_only` or `missing_user_id`.
+    /// The reason as the delivery log writes it: `anonymous_only`, `missing_user_id`, or
+    /// `missing_required_field:<field>`.
     pub fn reason(self) -> &'static str {
         match self {
             MappingDrop::AnonymousOnly => "anonymous_only",
             MappingDrop::MissingUserId => "missing_user_id",
+            MappingDrop::MissingRequiredField(field) => match field {
+                Field::SourceId => "missing_required_field:source_id",
+                Field::EventName => "missing_required_field:event_name",
+                Field::Metadata => "missing_required_field:metadata",
+                Field::ReferralCode => "missing_required_field:referral_code",
+            },
         }
+    }
+}
+
+impl Serialize for MappingDrop {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.reason())
     }
 }
 
@@ -172,7 +252,7 @@ pub fn map_default(accepted: &Accepted<'_>) -> Mapped {
                 .and_then(Value::as_object)
                 .and_then(|traits| present(traits.get("referral_code")));
             if let Some(code) = code {
-                body.insert("referral_code".into(), code.clone());
+                body.insert("referral_code".into(), text_field(code));
             }
         }
         Action::TrackEvent => {
@@ -188,6 +268,17 @@ pub fn map_default(accepted: &Accepted<'_>) -> Mapped {
         action,
         body: Value::Object(body),
     })
+}
+
+/// A value for a text field: numbers and booleans become text (numbers as JavaScript writes
+/// them), as Segment's validation of a string field does; anything else is sent as it is,
+/// for the Rehook API's own rules to judge.
+pub(crate) fn text_field(value: &Value) -> Value {
+    match value {
+        Value::Number(n) => Value::String(super::js_number_string(n)),
+        Value::Bool(b) => Value::String(b.to_string()),
+        other => other.clone(),
+    }
 }
 
 /// A field that maps to something: present and not `null`.
@@ -264,8 +355,12 @@ mod tests {
         let msg = json!({"type": "identify", "userId": 4021, "traits": {"referral_code": 77, "vip": false}});
         assert_eq!(
             call(&msg).body,
-            json!({"source_id": "4021", "metadata": {"referral_code": 77, "vip": false}, "referral_code": 77})
+            json!({"source_id": "4021", "metadata": {"referral_code": 77, "vip": false}, "referral_code": "77"})
         );
+        let msg = json!({"type": "identify", "userId": "u-1", "traits": {"referral_code": true}});
+        assert_eq!(call(&msg).body["referral_code"], json!("true"));
+        let msg = json!({"type": "identify", "userId": "u-1", "traits": {"referral_code": ["A"]}});
+        assert_eq!(call(&msg).body["referral_code"], json!(["A"]));
         let msg = json!({"type": "identify", "userId": "u-1", "traits": "not an object"});
         assert_eq!(
             call(&msg).body,

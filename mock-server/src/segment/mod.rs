@@ -9,19 +9,27 @@
 //!   `missing_event_name`, `duplicate_message_id`) and hands back an [`Accepted`] message.
 //! - [`map_default`] applies the Rehook destination's default, published mappings to an accepted
 //!   message: a [`RehookCall`] to run, `filtered`, or a mapping drop.
+//! - [`MappingSet`] runs custom mappings (Segment's "build your own mappings": triggers,
+//!   actions, `@path` / `@if` / `@template` fields); the defaults are one such set.
 //! - [`js_number_string`] turns JSON numbers into text the way JavaScript's `String(number)`
 //!   does, because that is what Segment's validation does to numeric ids and names;
 //!   [`id_text`] reads an id or a name as ingestion does (non-empty strings and numbers).
 //! - `front_door` (crate-internal) serves the Tracking API paths over HTTP, and `deliver`
-//!   runs each accepted message through the mapping and the Rehook rules into the delivery log.
+//!   runs each accepted message through the application's mapping set (the defaults unless
+//!   custom mappings are loaded) and the Rehook rules into the delivery log.
 
 mod deliver;
 pub(crate) mod front_door;
 mod ingest;
 mod mapping;
+mod mappings;
 
 pub use ingest::{Accepted, IngestDrop, MessageType, SeenMessageIds, id_text, ingest};
-pub use mapping::{Action, Mapped, MappingDrop, RehookCall, map_default};
+pub use mapping::{Action, Field, Mapped, MappingDrop, RehookCall, map_default};
+pub use mappings::{
+    DEFAULT_MAPPINGS_JSON, Fired, MAX_MAPPINGS, Mapping, MappingSet, MappingsError, Trigger,
+    TriggerError, read_mappings_file,
+};
 
 /// A JSON number as JavaScript's `String(number)` writes it.
 ///

@@ -24,6 +24,7 @@ pub use records::{
 
 use crate::config::{AppConfig, Config, ConfigDoc};
 use crate::error::{ApiError, ErrorCode};
+use crate::segment::MappingSet;
 use app::{AppData, lock};
 use ids::IdGen;
 
@@ -291,6 +292,19 @@ impl Store {
         Ok(())
     }
 
+    /// One application's mappings as a mapping document (the defaults' when none are custom).
+    pub fn mappings_doc(&self, app: Option<&str>) -> Result<Value, ApiError> {
+        self.with_app(app, |a| a.config.mapping_set().to_json())
+    }
+
+    /// Replace one application's mappings; its data stays.
+    pub fn put_mappings(&self, app: Option<&str>, mappings: MappingSet) -> Result<(), ApiError> {
+        let mut registry = self.write();
+        let index = registry.index_of(app)?;
+        registry.apps[index].config.set_mappings(mappings);
+        Ok(())
+    }
+
     /// The whole state (config and data; not the journal).
     pub fn export(&self, secrets: bool) -> StateDoc {
         // Exclusive, like a reset: writes hold the lock shared, so a shared export could read
@@ -319,10 +333,23 @@ impl Store {
         let config: ConfigDoc = serde_json::from_value(doc.config)
             .map_err(|e| invalid(format!("config is not valid: {e}")))?;
         let mut data = doc.data;
+        // An import replaces everything: an application whose entry names no mappings gets
+        // the defaults, not the running ones.
+        let with_mappings: std::collections::HashSet<String> = config
+            .applications
+            .iter()
+            .filter(|a| a.mappings.is_some())
+            .map(|a| a.api_key.clone())
+            .collect();
         let mut registry = self.write();
-        let configs = config
+        let mut configs = config
             .resolve(&registry.configs())
             .map_err(|e| invalid(format!("config is not valid: {}", e.message)))?;
+        for config in &mut configs {
+            if !with_mappings.contains(&config.api_key) {
+                config.mappings = None;
+            }
+        }
         if let Some(stray) = data
             .keys()
             .find(|k| !configs.iter().any(|c| &c.api_key == *k))

@@ -14,4 +14,5 @@ mod concurrency;
 mod customers;
 mod events;
 mod front_door;
+mod mappings;
 mod real_clients;
