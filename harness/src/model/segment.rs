@@ -1,13 +1,14 @@
 //! Segment's play of one message (contract section 3): ingestion (what Segment does before
 //! any destination) and the Rehook destination's default mapping, giving either the Rehook
-//! call the message becomes or the outcome it gets without one.
+//! call the message becomes or the outcome it gets without one. A numeric or boolean
+//! `traits.referral_code` is sent as text, as Segment's validation of a text field does.
 
 use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
 use super::app::Endpoint;
-use super::coerce::segment_id;
+use super::coerce::{js_number_text, segment_id};
 
 /// What Segment makes of a message before any Rehook call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +29,16 @@ pub enum Play {
         /// The mapped body.
         body: Value,
     },
+}
+
+/// A value mapped to a text field (`referral_code`): numbers and booleans become text, as
+/// Segment's validation of a string field does; anything else goes on as it is.
+fn text_field(value: &Value) -> Value {
+    match value {
+        Value::Number(n) => Value::String(js_number_text(n)),
+        Value::Bool(b) => Value::String(b.to_string()),
+        other => other.clone(),
+    }
 }
 
 /// The messageIds one Segment source has seen.
@@ -91,7 +102,7 @@ impl Source {
                 body.insert("source_id".into(), Value::String(user_id));
                 if let Some(traits) = present("traits") {
                     if let Some(code) = traits.get("referral_code").filter(|v| !v.is_null()) {
-                        body.insert("referral_code".into(), code.clone());
+                        body.insert("referral_code".into(), text_field(code));
                     }
                     body.insert("metadata".into(), traits);
                 }

@@ -342,3 +342,19 @@ fn segment_maps_identify_and_track_and_drops_anonymous_ones() {
         );
     }
 }
+
+#[test]
+fn segment_sends_a_numeric_traits_referral_code_as_text() {
+    let mut source = Source::default();
+    let numeric = source
+        .play(&json!({"type": "identify", "userId": "u", "traits": {"referral_code": 4021.0}}));
+    let expected =
+        json!({"source_id": "u", "metadata": {"referral_code": 4021.0}, "referral_code": "4021"});
+    assert_eq!(
+        numeric,
+        Play::Call {
+            endpoint: Endpoint::Customers,
+            body: expected
+        }
+    );
+}

@@ -188,10 +188,20 @@ impl<'c> Execution<'c> {
                     },
                     value: message.clone(),
                 };
-                let delivery = self.replayer.play(&input).await.clone();
-                record.actual = describe_delivery(&delivery);
+                let deliveries = self.replayer.play(&input).await.to_vec();
+                record.actual = deliveries
+                    .iter()
+                    .map(describe_delivery)
+                    .collect::<Vec<_>>()
+                    .join("; ");
                 self.records.push(record);
-                self.delivery(&expect, &delivery)
+                match deliveries.as_slice() {
+                    [delivery] => self.delivery(&expect, delivery),
+                    other => Err(format!(
+                        "the default mappings give one delivery per message, got {}",
+                        other.len()
+                    )),
+                }
             }
             _ => {
                 let answer = self.send(&request).await;
