@@ -431,17 +431,17 @@ async fn run_check(args: CheckArgs) -> Result<ExitCode, Unusable> {
         options.seed
     ));
 
-    let report = contract::check(&client, &options).await;
-    drop(fake);
-
     let mut out = Output::default();
-    for case in &report.cases {
+    let report = contract::check_with(&client, &options, |case| {
         if args.json {
             say(format_args!("{case}"));
         } else {
             out.write(|w| writeln!(w, "{case}"));
         }
-    }
+    })
+    .await;
+    drop(fake);
+
     if args.json {
         match serde_json::to_string_pretty(&report.to_json()) {
             Ok(text) => out.write(|w| writeln!(w, "{text}")),

@@ -154,10 +154,19 @@ pub async fn admin_unavailable(target: &Target) -> Option<String> {
 /// Runs the contract against the server behind `client`: the selected named scenarios in
 /// order, then (when asked) the randomised sequences and the race.
 ///
-/// The calls are made one after another: scenarios switch settings (drop mode) that others
-/// would see. Give it a server whose application is in drop mode `reject` (the default) with
+/// The scenarios and random sequences make their calls one after another: a scenario
+/// switches a setting (drop mode) that others would see; only the race sends at once. Give it a server whose application is in drop mode `reject` (the default) with
 /// `options.conversion_event` as a conversion event.
 pub async fn check(client: &Client, options: &CheckOptions) -> CheckReport {
+    check_with(client, options, |_| {}).await
+}
+
+/// [`check`], calling `on_case` with each case as soon as it is known (to print a line).
+pub async fn check_with(
+    client: &Client,
+    options: &CheckOptions,
+    mut on_case: impl FnMut(&Case),
+) -> CheckReport {
     let target = Target::new(client);
     let env = scenarios::Env {
         seed: options.seed,
@@ -172,12 +181,110 @@ pub async fn check(client: &Client, options: &CheckOptions) -> CheckReport {
     for scenario in options.selected() {
         let started = Instant::now();
         let run = scenarios::run(&target, &scenario, &env).await;
-        report.cases.push(Case {
+        let case = Case {
             name: scenario.name.to_owned(),
             group: scenario.group.to_owned(),
             outcome: run.outcome,
             duration: started.elapsed(),
-        });
+        };
+        on_case(&case);
+        report.cases.push(case);
+    }
+    if options.random {
+        let started = Instant::now();
+        let outcome = run_random(client, &target, options, &env).await;
+        let case = Case {
+            name: RANDOM_CASE.to_owned(),
+            group: "random".to_owned(),
+            outcome,
+            duration: started.elapsed(),
+        };
+        on_case(&case);
+        report.cases.push(case);
+    }
+    if options.race {
+        let started = Instant::now();
+        let race_options = race::RaceOptions {
+            seed: options.seed,
+            admin: env.no_admin.is_none(),
+            ..race::RaceOptions::default()
+        };
+        let client = client.clone();
+        let outcome =
+            match tokio::task::spawn_blocking(move || race::run(&client, &race_options)).await {
+                Ok(Ok(_)) => Outcome::Passed,
+                Ok(Err(failure)) => Outcome::Failed(failure.to_string().trim_end().to_owned()),
+                Err(join) => Outcome::Failed(format!("the race stopped: {join}")),
+            };
+        let case = Case {
+            name: RACE_CASE.to_owned(),
+            group: "race".to_owned(),
+            outcome,
+            duration: started.elapsed(),
+        };
+        on_case(&case);
+        report.cases.push(case);
     }
     report
+}
+
+/// The case name of the concurrency race.
+pub const RACE_CASE: &str = "race.concurrent_claims_and_creates";
+
+/// The case name of the randomised sequences.
+pub const RANDOM_CASE: &str = "random.sequences";
+
+/// How the API secret appears in printed commands: read from the environment, never written.
+const SECRET_PLACEHOLDER: &str = "$REHOOK_API_SECRET";
+
+/// The randomised sequences ([`random::run`], synchronous, on a blocking thread) as one case.
+async fn run_random(
+    client: &Client,
+    target: &Target,
+    options: &CheckOptions,
+    env: &scenarios::Env,
+) -> Outcome {
+    let admin = env.no_admin.is_none();
+    let random_options = random::RandomOptions {
+        seed: options.seed,
+        cases: options.cases,
+        admin,
+        conversion_event: options.conversion_event.clone(),
+        accept_drops: false,
+        referral_link_base: if admin {
+            referral_link_base(target).await
+        } else {
+            None
+        },
+        api_key: client.api_key().to_owned(),
+        api_secret: SECRET_PLACEHOLDER.to_owned(),
+        ..random::RandomOptions::default()
+    };
+    let client = client.clone();
+    let key = random_options.api_key.clone();
+    // Only the failure's text crosses back: the report is not needed and the failure is large.
+    let run = move || random::run(&client, &random_options).map_err(|f| f.to_string());
+    match tokio::task::spawn_blocking(run).await {
+        Ok(Ok(_)) => Outcome::Passed,
+        // The secret stays a shell variable the reader sets, as in the scenarios' replays.
+        Ok(Err(failure)) => Outcome::Failed(failure.replace(
+            &format!("'{key}:{SECRET_PLACEHOLDER}'"),
+            &format!("'{key}':\"{SECRET_PLACEHOLDER}\""),
+        )),
+        Err(join) => Outcome::Failed(format!("the random run stopped: {join}")),
+    }
+}
+
+/// The application's referral link base, as `GET /__admin/config` shows it.
+async fn referral_link_base(target: &Target) -> Option<String> {
+    let config = target
+        .send(&Request::new("GET", Api::Admin, "/config"))
+        .await
+        .ok()?;
+    config.body["applications"]
+        .as_array()?
+        .iter()
+        .find(|app| app["api_key"] == target.api_key())?["referral_link_base"]
+        .as_str()
+        .map(str::to_owned)
 }

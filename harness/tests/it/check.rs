@@ -28,6 +28,15 @@ fn scenarios_only(seed: u64) -> CheckOptions {
     }
 }
 
+/// The whole contract, with a few random sequences.
+fn whole(seed: u64) -> CheckOptions {
+    CheckOptions {
+        seed,
+        cases: 3,
+        ..CheckOptions::default()
+    }
+}
+
 fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| (*s).to_owned()).collect()
 }
@@ -107,13 +116,24 @@ async fn wrong_server(seed: u64) -> Served {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_scenario_passes_against_the_fake() {
+async fn the_whole_contract_passes_against_the_fake() {
     let (mock, client) = seeded_fake(11).await;
-    let report = contract::check(&client, &scenarios_only(11)).await;
+    let report = contract::check(&client, &whole(11)).await;
     for case in &report.cases {
         assert_eq!(case.outcome, Outcome::Passed, "{case}");
     }
-    assert_eq!(report.cases.len(), contract::scenarios::all().len());
+    assert_eq!(report.cases.len(), contract::scenarios::all().len() + 2);
+    let last: Vec<(&str, &str)> = report.cases[report.cases.len() - 2..]
+        .iter()
+        .map(|c| (c.name.as_str(), c.group.as_str()))
+        .collect();
+    assert_eq!(
+        last,
+        [
+            (contract::RANDOM_CASE, "random"),
+            (contract::RACE_CASE, "race")
+        ]
+    );
     assert!(report.failed().is_empty());
     // The drop-mode scenario put the setting back.
     let config = mock.store().config_doc(false);
@@ -123,7 +143,9 @@ async fn every_scenario_passes_against_the_fake() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_an_admin_api_admin_scenarios_are_skipped_and_the_rest_pass() {
     let server = rehook_only_server(12).await;
-    let report = contract::check(&server.client(), &scenarios_only(12)).await;
+    let report = contract::check(&server.client(), &whole(12)).await;
+    assert!(report.case(contract::RANDOM_CASE).is_some());
+    assert!(report.case(contract::RACE_CASE).is_some());
     let admin: Vec<&str> = contract::scenarios::all()
         .iter()
         .filter(|s| s.needs_admin)
@@ -477,4 +499,34 @@ async fn check_exits_2_when_the_run_cannot_start() {
             "no case ran: {arguments:?}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_token_is_sent_and_without_it_admin_scenarios_are_skipped() {
+    let mock = MockRehook::builder()
+        .seed(25)
+        .admin_token("s3cret-admin")
+        .start()
+        .await;
+    let options = CheckOptions {
+        scenarios: Some(vec!["drops".into()]),
+        ..scenarios_only(25)
+    };
+    let without = contract::check(&crate::support::client_for(&mock), &options).await;
+    assert_eq!(without.skipped().len(), 3, "{:?}", without.cases);
+    let Some(Outcome::Skipped(reason)) = without.cases.first().map(|c| &c.outcome) else {
+        panic!("skipped");
+    };
+    assert_eq!(
+        reason,
+        "needs the admin API: GET /__admin/health answered 401"
+    );
+    let client = crate::support::client_for(&mock).with_admin_token("s3cret-admin");
+    let with = contract::check(&client, &options).await;
+    assert_eq!(with.cases.len(), 3);
+    assert!(
+        with.all_passed() && with.skipped().is_empty(),
+        "{:?}",
+        with.cases
+    );
 }

@@ -52,7 +52,7 @@ pub enum Entry {
         /// The message.
         #[serde(rename = "segment")]
         message: Value,
-        /// `delivered`, `dropped` or `filtered`.
+        /// `delivered`, `dropped`, `filtered` or `error`.
         outcome: String,
         /// Why it was dropped: the ingestion or mapping reason, or the Rehook code.
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -82,6 +82,15 @@ impl Got {
     /// The answer's `x-request-id`.
     pub fn request_id(&self) -> Option<&str> {
         self.response.request_id.as_deref()
+    }
+
+    /// The error body's `code` of a 4xx or 5xx answer.
+    pub fn error_code(&self) -> Option<String> {
+        (self.response.status >= 400).then(|| {
+            self.at("/code")
+                .as_str()
+                .map_or_else(|| format!("HTTP_{}", self.response.status), str::to_owned)
+        })
     }
 
     /// The value at a JSON pointer (`/referral/status`), `null` when absent.
@@ -238,7 +247,7 @@ pub(crate) fn compact(value: &Value) -> String {
 /// What became of a Segment message the harness played.
 #[derive(Debug, Clone)]
 pub struct Played {
-    /// `delivered`, `dropped` or `filtered`.
+    /// `delivered`, `dropped`, `filtered` or `error`.
     pub outcome: &'static str,
     /// Why it was dropped.
     pub reason: Option<String>,
@@ -487,12 +496,18 @@ impl<'t> Ctx<'t> {
                     Action::IdentifyUser => self.upsert(call.body).await?,
                     Action::TrackEvent => self.invoke(call.body).await?,
                 };
-                let (outcome, reason) = if let Some(code) = got.error_code() {
-                    ("dropped", Some(code))
-                } else if got.at("/status") == "dropped" {
-                    ("dropped", got.at("/reason").as_str().map(str::to_owned))
-                } else {
-                    ("delivered", None)
+                // As `replay` reads answers: 2xx delivered (or an accepted drop), 4xx dropped
+                // with the code, anything else an error.
+                let (outcome, reason) = match got.code() {
+                    200..=299 if got.at("/status") == "dropped" => {
+                        ("dropped", got.at("/reason").as_str().map(str::to_owned))
+                    }
+                    200..=299 => ("delivered", None),
+                    400..=499 => ("dropped", got.error_code()),
+                    status => (
+                        "error",
+                        Some(got.error_code().unwrap_or_else(|| format!("HTTP_{status}"))),
+                    ),
                 };
                 Played {
                     outcome,
@@ -552,16 +567,5 @@ impl<'t> Ctx<'t> {
 
     pub(super) fn into_transcript(self) -> Vec<Entry> {
         self.transcript
-    }
-}
-
-impl Got {
-    /// The error body's `code` of a 4xx or 5xx answer.
-    pub fn error_code(&self) -> Option<String> {
-        (self.response.status >= 400).then(|| {
-            self.at("/code")
-                .as_str()
-                .map_or_else(|| format!("HTTP_{}", self.response.status), str::to_owned)
-        })
     }
 }

@@ -8,8 +8,8 @@
 //! the admin API (the drop log, stored events, the drop-mode switch) run only where
 //! `GET /__admin/health` answers; elsewhere they are skipped with the reason.
 //!
-//! The groups, one file each: [`auth`], [`validation`], [`requests`], [`customers`],
-//! [`events`], [`drops`], [`segment`].
+//! The groups, one file each: `auth`, `validation`, `requests`, `customers`,
+//! `events`, `drops`, `segment`.
 
 mod auth;
 mod ctx;

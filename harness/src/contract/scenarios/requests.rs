@@ -35,6 +35,11 @@ pub(super) fn scenarios() -> Vec<Scenario> {
         ),
         scenario!(
             "requests",
+            every_answer_carries_a_request_id,
+            "every answer (success, 4xx, 401, 404, 405, 415) carries x-request-id: req_<alphanumerics>, the same as an error body's request_id"
+        ),
+        scenario!(
+            "requests",
             api_prefix_aliases,
             "every Rehook route is served under /api too, on the same data"
         ),
@@ -185,6 +190,43 @@ async fn api_prefix_aliases(cx: &mut Ctx<'_>) -> Step {
             .await?
             .status(200)?
             .field(pointer, expected)?;
+    }
+    Ok(())
+}
+
+async fn every_answer_carries_a_request_id(cx: &mut Ctx<'_>) -> Step {
+    let sid = cx.sid("a");
+    let requests = [
+        post_customers().json(json!({"source_id": sid})),
+        post_customers().json(json!({"source_id": sid})),
+        Request::new("GET", Api::Rehook, path(&["customers", &sid])),
+        post_customers().json(json!({"source_id": null})),
+        post_customers()
+            .json(json!({"source_id": sid}))
+            .auth(Auth::Missing),
+        Request::new("GET", Api::Rehook, "/no-such-route"),
+        Request::new("DELETE", Api::Rehook, "/customers"),
+        post_customers().raw(Some("text/plain"), "{}"),
+    ];
+    let mut seen = std::collections::HashSet::new();
+    for request in requests {
+        let got = cx.send(request).await?;
+        let id = got.request_id().unwrap_or("").to_owned();
+        got.holds(
+            &format!("an x-request-id req_<alphanumerics> (got {id:?})"),
+            |_| {
+                id.strip_prefix("req_").is_some_and(|rest| {
+                    !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphanumeric())
+                })
+            },
+        )?;
+        got.holds(
+            &format!("a request id not seen before in this scenario (got {id})"),
+            |_| seen.insert(id.clone()),
+        )?;
+        if got.code() >= 400 {
+            got.field("/request_id", id.as_str())?;
+        }
     }
     Ok(())
 }
