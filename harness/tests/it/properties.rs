@@ -6,7 +6,7 @@ use rehook_harness::contract::race;
 use rehook_harness::contract::random::{self, RandomOptions};
 use rehook_mock::MockRehook;
 
-use crate::support::client_for;
+use crate::support::{TempDir, client_for, run_harness};
 
 /// Cases from `PROPTEST_CASES` (CI sets 32), else 16.
 fn cases() -> u32 {
@@ -44,7 +44,38 @@ async fn random_sequences_against_the_fake_match_the_model() {
     match run_blocking(client_for(&mock), options).await {
         Ok(report) => {
             assert_eq!(report.cases, cases());
-            assert!(report.steps >= report.cases as usize, "{report:?}");
+            assert!(report.steps >= report.cases as usize * 20, "{report:?}");
+            if cases() >= 16 {
+                // The pools are small enough that every rule is reached.
+                for outcome in [
+                    "201",
+                    "200 attributed",
+                    "200 already_referred",
+                    "409 REFERRAL_CODE_TAKEN",
+                    "422 REFERRAL_CODE_REQUIRED",
+                    "422 REFERRAL_CODE_UNKNOWN",
+                    "422 SELF_REFERRAL",
+                    "400 SOURCE_ID_REQUIRED",
+                    "400 INVALID_SOURCE_ID",
+                    "400 INVALID_METADATA",
+                    "400 INVALID_REFERRAL_CODE",
+                    "400 EVENT_NAME_REQUIRED",
+                    "404 CUSTOMER_NOT_FOUND",
+                    "404 REFERRAL_CODE_NOT_FOUND",
+                    "segment dropped duplicate_message_id",
+                    "segment dropped missing_identity",
+                    "segment dropped anonymous_only",
+                    "segment dropped invalid_type",
+                    "segment filtered",
+                    "segment identify_user 201",
+                    "segment track_event 200 attributed",
+                ] {
+                    assert!(
+                        report.outcomes.contains_key(outcome),
+                        "{outcome} never ran: {report:#?}"
+                    );
+                }
+            }
         }
         Err(failure) => panic!("{failure}"),
     }
@@ -325,4 +356,192 @@ async fn a_server_that_forgets_creates_fails_the_race() {
         "{failure}"
     );
     assert!(failure.to_string().starts_with("race: "), "{failure}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_segment_lines_of_a_failure_replay_as_ndjson() {
+    let server = ForgetfulServer::start().await;
+    let client = Client::new(&server.base_url, "rk_test_key", "rk_test_secret").expect("url");
+    // The first seed whose shortest failure is a Segment message.
+    let mut found = None;
+    for seed in 0..40 {
+        let options = RandomOptions {
+            seed,
+            cases: 4,
+            admin: false,
+            ..RandomOptions::default()
+        };
+        let failure = run_blocking(client.clone(), options)
+            .await
+            .expect_err("the server forgets");
+        if matches!(
+            failure.steps.first().map(|s| &s.request),
+            Some(random::Request::Segment(_))
+        ) {
+            found = Some(failure);
+            break;
+        }
+    }
+    let failure = found.expect("some seed fails on a Segment message");
+    let text = failure.to_string();
+    let (_, block) = text
+        .split_once("as one NDJSON file")
+        .expect("an NDJSON block");
+    let lines: Vec<&str> = block.lines().skip(1).filter(|l| !l.is_empty()).collect();
+    assert_eq!(
+        lines,
+        failure
+            .replay_lines()
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+    );
+
+    let dir = TempDir::new("failure-ndjson");
+    let file = dir.file("steps.ndjson", lines.join("\n") + "\n");
+    let output = run_harness(vec!["replay".into(), file.display().to_string()]).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains(&format!(
+            "{}:",
+            rehook_harness::replay::counted(lines.len(), "message")
+        )),
+        "{stdout}"
+    );
+}
+
+/// A deliberately wrong server: a proxy in front of a real fake that answers every customer
+/// with the metadata of its last write, as if updates replaced metadata instead of merging it.
+struct ReplacingProxy {
+    base_url: String,
+    task: tokio::task::JoinHandle<()>,
+    _fake: MockRehook,
+}
+
+impl ReplacingProxy {
+    async fn start() -> Self {
+        use std::collections::HashMap;
+        use std::sync::{Arc, Mutex};
+
+        use axum::body::{Body, to_bytes};
+        use axum::extract::{Request, State};
+        use axum::http::StatusCode;
+        use axum::response::Response;
+        use serde_json::Value;
+
+        #[derive(Clone)]
+        struct Proxy {
+            target: String,
+            http: reqwest::Client,
+            last: Arc<Mutex<HashMap<String, Value>>>,
+        }
+
+        fn rewrite(value: &mut Value, last: &HashMap<String, Value>) {
+            match value {
+                Value::Array(items) => items.iter_mut().for_each(|v| rewrite(v, last)),
+                Value::Object(map) if map.contains_key("referral_code") => {
+                    let id = map
+                        .get("source_id")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned);
+                    if let Some(metadata) = id.and_then(|id| last.get(&id)) {
+                        map.insert("metadata".into(), metadata.clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+
+        async fn forward(State(proxy): State<Proxy>, request: Request) -> Response {
+            let (parts, body) = request.into_parts();
+            let body = to_bytes(body, 1 << 20).await.unwrap_or_default();
+            let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+            let mut call = proxy
+                .http
+                .request(parts.method.clone(), format!("{}{path}", proxy.target))
+                .body(body.to_vec());
+            for name in ["authorization", "content-type"] {
+                if let Some(value) = parts.headers.get(name) {
+                    call = call.header(name, value.clone());
+                }
+            }
+            let answer = call.send().await.expect("the fake answers");
+            let status = answer.status().as_u16();
+            let mut json: Value = answer.json().await.unwrap_or(Value::Null);
+            let sent: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            let mut last = proxy.last.lock().expect("lock");
+            if parts.uri.path() == "/customers" && (status == 200 || status == 201) {
+                if let (Some(id), Some(metadata)) =
+                    (json["source_id"].as_str(), sent.get("metadata"))
+                {
+                    if metadata.is_object() {
+                        last.insert(id.to_owned(), metadata.clone());
+                    }
+                }
+            }
+            rewrite(&mut json, &last);
+            Response::builder()
+                .status(StatusCode::from_u16(status).expect("status"))
+                .header("content-type", "application/json")
+                .body(Body::from(json.to_string()))
+                .expect("response")
+        }
+
+        let fake = MockRehook::builder().seed(31).start().await;
+        let proxy = Proxy {
+            target: fake.base_url().trim_end_matches('/').to_owned(),
+            http: reqwest::Client::new(),
+            last: Arc::default(),
+        };
+        let app = axum::Router::new().fallback(forward).with_state(proxy);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base_url = format!("http://{}", listener.local_addr().expect("addr"));
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("serve");
+        });
+        Self {
+            base_url,
+            task,
+            _fake: fake,
+        }
+    }
+}
+
+impl Drop for ReplacingProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_replaces_metadata_fails_within_three_steps() {
+    let proxy = ReplacingProxy::start().await;
+    let client = Client::new(&proxy.base_url, "rk_test_key", "rk_test_secret").expect("url");
+    let options = RandomOptions {
+        seed: 32,
+        cases: 32,
+        admin: false,
+        ..RandomOptions::default()
+    };
+    let failure = run_blocking(client, options)
+        .await
+        .expect_err("replacing metadata breaks the shallow merge");
+    let text = failure.to_string();
+    assert!(failure.steps.len() <= 3, "{text}");
+    assert!(failure.problem.contains("metadata: expected"), "{text}");
+    let lines = failure.replay_lines();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("curl -sS -X POST -u 'rk_test_key:rk_test_secret'"))
+            || text.contains("NDJSON"),
+        "{text}"
+    );
 }

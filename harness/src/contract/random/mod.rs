@@ -2,7 +2,7 @@
 //! state machine.
 //!
 //! Each case draws a sequence of [`steps`](steps::Step) — Segment messages played through the
-//! harness's Segment play ([`Replayer`]) and direct Rehook API calls, valid and invalid — from
+//! harness's Segment play ([`Replayer`](crate::replay::Replayer)) and direct Rehook API calls, valid and invalid — from
 //! small pools, so collisions on users, codes and messageIds are common. Every execution of a
 //! sequence (shrinking re-runs them) uses its own fresh ids and codes, so it runs against a
 //! shared server or a real Rehook too. After every step the answer and the observable state
@@ -10,6 +10,11 @@
 //! whole application through `/__admin` when [`RandomOptions::admin`] is set) must equal the
 //! model's. A failing sequence is shrunk to the shortest one that still fails and printed as
 //! curl commands and Segment NDJSON lines ([`RandomFailure`]).
+//!
+//! The sequences come from proptest-state-machine's [`ReferenceStateMachine`] ([`Machine`]:
+//! the model under placeholder names decides which steps may follow and re-checks every
+//! precondition while shrinking); each execution is driven here rather than through
+//! `StateMachineTest`, whose constructor cannot be handed the run's client and options.
 //!
 //! [`run`] is synchronous: it owns a current-thread tokio runtime for the run, so call it from
 //! a plain thread or from `tokio::task::spawn_blocking`, never from inside an async task.
@@ -158,7 +163,9 @@ pub fn run(client: &Client, options: &RandomOptions) -> Result<RandomReport, Ran
         })?;
     let mut config = Config {
         cases: options.cases,
-        max_shrink_iters: 2048,
+        // Bounded, so that shrinking against a slow real server ends.
+        max_shrink_iters: 1024,
+        max_shrink_time: 120_000,
         failure_persistence: None,
         ..Config::default()
     };

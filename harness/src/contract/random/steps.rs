@@ -373,7 +373,7 @@ fn conversion_code(
         base.boxed()
     } else {
         let held = proptest::sample::select(held.to_vec()).prop_map(CodeField::Code);
-        prop_oneof![1 => base, 1 => held].boxed()
+        prop_oneof![1 => base, 2 => held].boxed()
     }
 }
 
