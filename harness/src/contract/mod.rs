@@ -2,8 +2,8 @@
 //! model, and a concurrency race, runnable against any Rehook-compatible server.
 //!
 //! - [`scenarios`]: one named scenario per rule of the contract, with explicit expectations.
-//! - `random`: seeded random sequences checked step by step against [`crate::model`].
-//! - `race`: concurrent calls claiming overlapping codes; codes stay unique, no update is lost.
+//! - [`random`]: seeded random sequences checked step by step against [`crate::model`].
+//! - [`race`]: concurrent calls claiming overlapping codes; codes stay unique, no update is lost.
 //! - [`report`]: what a run found, as lines, JUnit XML and a JSON summary.
 //! - [`target`]: the server under check, called with any request and written back as `curl`.
 //!
