@@ -7,11 +7,14 @@
 //! The control runs the same checks, with the same seeds, against a fault-free fake.
 //!
 //! Seeds, case counts and sequence lengths are small and fixed, chosen so that each fault is
-//! caught deterministically within a second or two: most faults show in one or two calls
-//! (seed 1, 16 sequences of at most 12 steps); three need a longer setup and get longer
-//! sequences: moving an already referred friend takes two advocates and two conversions, a
-//! 409 that writes metadata takes a taken code and an update sending both, and the order of
-//! a referral list takes two conversions to one advocate and a read.
+//! caught deterministically within a few seconds: most faults show within three calls (seed 1,
+//! 16 sequences of at most 12 steps); three need a longer setup and get longer sequences
+//! (at most 16 steps): moving an already referred friend takes two advocates and two
+//! conversions, a 409 that writes metadata takes a taken code and an update sending both,
+//! and the order of a referral list takes two conversions to one advocate and a read. The
+//! sequences drawn from a seed depend on the random run's generator: when it changes and a
+//! fault is no longer caught, pick the seed again (the same seed must still pass against the
+//! fault-free fake).
 
 use std::process::Command;
 
@@ -41,15 +44,11 @@ const QUICK: Random = Random {
     seed: 1,
     max_steps: 12,
 };
-/// Referral moves and refused updates with metadata need a longer setup.
-const SETUP: Random = Random {
-    seed: 2,
-    max_steps: 16,
-};
-/// Two conversions to one advocate and a list read.
-const LIST: Random = Random {
+/// Moving an already referred friend, a 409 that writes metadata and the order of a referral
+/// list need a longer setup.
+const LONG: Random = Random {
     seed: 1,
-    max_steps: 20,
+    max_steps: 16,
 };
 
 /// How the checks must catch one fault.
@@ -98,12 +97,12 @@ const CATALOGUE: [Expected; 11] = [
     Expected {
         fault: Fault::ReferredFriendReattributed,
         scenarios: &["events.already_referred_keeps_the_advocate"],
-        random: SETUP,
+        random: LONG,
     },
     Expected {
         fault: Fault::ConflictWritesMetadata,
         scenarios: &["customers.taken_code_changes_nothing"],
-        random: SETUP,
+        random: LONG,
     },
     Expected {
         fault: Fault::UnprocessableNotLogged,
@@ -159,7 +158,7 @@ const CATALOGUE: [Expected; 11] = [
     Expected {
         fault: Fault::ReferralListNewestFirst,
         scenarios: &["events.referral_list_oldest_first"],
-        random: LIST,
+        random: LONG,
     },
     Expected {
         fault: Fault::NumericSourceIdRejected,
@@ -317,13 +316,8 @@ fn the_fault_free_fake_passes_the_quick_random_run() {
 }
 
 #[test]
-fn the_fault_free_fake_passes_the_longer_setup_random_run() {
-    passes(SETUP);
-}
-
-#[test]
-fn the_fault_free_fake_passes_the_list_random_run() {
-    passes(LIST);
+fn the_fault_free_fake_passes_the_long_random_run() {
+    passes(LONG);
 }
 
 #[test]
