@@ -45,8 +45,19 @@ pub struct Invoked {
 /// (`422 REFERRAL_CODE_UNKNOWN`) other than the caller (`422 SELF_REFERRAL`); each refusal
 /// happens before anything is written.
 pub fn invoke(app: &App, input: EventInput, now: &str) -> Result<Invoked, ApiError> {
+    let conversion = app.config.is_conversion(&input.event_name);
+    record(app, input, now, conversion)
+}
+
+/// [`invoke`], with the event taken as a conversion or not as `conversion` says.
+pub(crate) fn record(
+    app: &App,
+    input: EventInput,
+    now: &str,
+    conversion: bool,
+) -> Result<Invoked, ApiError> {
     let data = &app.data;
-    let conversion_code = if app.config.is_conversion(&input.event_name) {
+    let conversion_code = if conversion {
         match conversion_code(input.metadata.as_ref()) {
             Err(_) if fault!(app.config, ConversionWithoutCodeAccepted) => None,
             code => Some(code?),

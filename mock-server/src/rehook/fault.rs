@@ -48,11 +48,14 @@ mod catalogue {
         /// A numeric `source_id` is refused with `400 INVALID_SOURCE_ID` instead of being
         /// turned into its decimal text.
         NumericSourceIdRejected,
+        /// In drop mode `accept`, a refused event is stored anyway, as a plain event (its
+        /// caller created, no attribution); the answer and the drop log are as they should be.
+        AcceptedDropStored,
     }
 
     impl Fault {
         /// Every fault, in catalogue order.
-        pub const ALL: [Fault; 11] = [
+        pub const ALL: [Fault; 12] = [
             Fault::TakenCodeClaimable,
             Fault::MetadataReplaced,
             Fault::ConversionWithoutCodeAccepted,
@@ -64,6 +67,7 @@ mod catalogue {
             Fault::SelfReferralAccepted,
             Fault::ReferralListNewestFirst,
             Fault::NumericSourceIdRejected,
+            Fault::AcceptedDropStored,
         ];
 
         /// The name the binary's `--fault` flag takes (`taken-code-claimable`, ...).

@@ -103,10 +103,19 @@ pub fn apply(
             }
             match app.config.drop_mode {
                 DropMode::Reject => Err(refusal),
-                DropMode::Accept => Ok(Answer {
-                    status: StatusCode::OK,
-                    body: json!({"status": "dropped", "reason": refusal.code.as_str()}),
-                }),
+                DropMode::Accept => {
+                    if call == Call::InvokeEvent
+                        && fault!(app.config, AcceptedDropStored)
+                        && let Ok(input) = input::EventInput::parse(body)
+                    {
+                        // Stored as a plain event, which never fails.
+                        let _ = events::record(app, input, &ctx.now, false);
+                    }
+                    Ok(Answer {
+                        status: StatusCode::OK,
+                        body: json!({"status": "dropped", "reason": refusal.code.as_str()}),
+                    })
+                }
             }
         }
         other => other,

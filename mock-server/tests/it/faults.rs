@@ -513,6 +513,67 @@ async fn numeric_source_id_rejected_refuses_numbers_but_not_numeric_text() {
 }
 
 #[tokio::test]
+async fn accepted_drop_stored_stores_refused_events_in_accept_mode_only() {
+    let script = async |fake: &Fake| {
+        upsert(fake, json!({"source_id": "a", "referral_code": "ADA"})).await;
+        json!({
+            "required": signup(fake, "f", json!({"plan": "pro"})).await.ok(200).clone(),
+            "own": signup(fake, "a", json!({"referral_code": "ADA"})).await.ok(200).clone(),
+            "taken": fake.upsert(json!({"source_id": "b", "referral_code": "ADA"})).await.ok(200).clone(),
+            "f": customer(fake, "f").await,
+            "b": customer(fake, "b").await,
+            "a_count": customer(fake, "a").await["referral_count"],
+            "events": events(fake).await,
+            "drops": drops(fake).await,
+        })
+    };
+    let accept = || {
+        MockRehook::builder()
+            .seed(7)
+            .drop_mode(rehook_mock::DropMode::Accept)
+    };
+    let clean = script(&Fake::with(accept()).await).await;
+    let faulty = script(&Fake::with(accept().fault(Fault::AcceptedDropStored)).await).await;
+    let dropped = |reason: &str| json!({"status": "dropped", "reason": reason});
+    let answers = json!({
+        "required": dropped("REFERRAL_CODE_REQUIRED"), "own": dropped("SELF_REFERRAL"),
+        "taken": dropped("REFERRAL_CODE_TAKEN"), "b": null, "a_count": 0,
+        "drops": ["REFERRAL_CODE_REQUIRED", "SELF_REFERRAL", "REFERRAL_CODE_TAKEN"],
+    });
+    let with_events = |events: Value, f: Value| {
+        let mut trace = answers.clone();
+        trace["events"] = events;
+        trace["f"] = f;
+        trace
+    };
+    assert_eq!(clean, with_events(json!([]), Value::Null));
+    let f = &faulty["f"];
+    assert!(crate::support::is_generated_code(
+        f["referral_code"].as_str().unwrap_or("")
+    ));
+    let created = json!({"referral_code": f["referral_code"], "metadata": {}, "referred_by": null, "referral_count": 0});
+    assert_eq!(
+        faulty,
+        with_events(json!([["f", "signup"], ["a", "signup"]]), created),
+        "same answers and drop log; the events are stored, without attribution (f exists now, \
+         but unreferred); a refused customer is still not created"
+    );
+    // In drop mode reject the fault changes nothing.
+    let (clean, faulty) = traces(Fault::AcceptedDropStored, async |fake| {
+        json!({
+            "required": outcome(&signup(fake, "f", json!({})).await),
+            "events": events(fake).await,
+        })
+    })
+    .await;
+    assert_eq!(clean, faulty);
+    assert_eq!(
+        faulty,
+        json!({"required": [422, "REFERRAL_CODE_REQUIRED"], "events": []})
+    );
+}
+
+#[tokio::test]
 async fn an_application_added_later_runs_with_the_servers_fault() {
     let fake = Fake::with(MockRehook::builder().fault(Fault::CreateAnswersOk)).await;
     let config = json!({"applications": [
