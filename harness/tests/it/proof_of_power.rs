@@ -3,8 +3,10 @@
 //!
 //! For every [`Fault`], the named scenarios fail (exactly the scenarios listed, which check the
 //! broken rule or a rule it takes with it), and the randomised run against the reference
-//! model fails too, shrunk to a short sequence. Every fault is reachable by the random run.
-//! The control runs the same checks, with the same seeds, against a fault-free fake.
+//! model fails too, shrunk to a short sequence. Every fault is reachable by the random run;
+//! a fault of drop mode `accept` only against a fake in that mode (the scenarios switch the
+//! mode themselves), and the test shows that it is invisible in drop mode `reject`. The
+//! control runs the same checks, with the same seeds, against fault-free fakes.
 //!
 //! Seeds, case counts and sequence lengths are small and fixed, chosen so that each fault is
 //! caught deterministically within a few seconds: most faults show within three calls (seed 1,
@@ -21,7 +23,7 @@ use std::process::Command;
 use rehook_harness::Client;
 use rehook_harness::contract::random::{self, RandomFailure, RandomOptions};
 use rehook_harness::contract::{self, CheckOptions};
-use rehook_mock::{Fault, MockRehook, MockRehookBuilder};
+use rehook_mock::{DropMode, Fault, MockRehook, MockRehookBuilder};
 
 /// The fake's seed in every run.
 const FAKE_SEED: u64 = 11;
@@ -32,23 +34,33 @@ const CASES: u32 = 16;
 /// A shortest failing sequence is at most this many steps.
 const SHORT: usize = 5;
 
-/// A random run's seed and longest sequence.
+/// A random run's seed and longest sequence, and the drop mode of the fake it runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Random {
     seed: u64,
     max_steps: usize,
+    /// The fake in drop mode `accept` (and the run told so); else `reject`, the default.
+    accept_drops: bool,
 }
 
 /// Most faults show within a few calls.
 const QUICK: Random = Random {
     seed: 1,
     max_steps: 12,
+    accept_drops: false,
 };
 /// Moving an already referred friend, a 409 that writes metadata and the order of a referral
 /// list need a longer setup.
 const LONG: Random = Random {
     seed: 1,
     max_steps: 16,
+    accept_drops: false,
+};
+/// The quick run against a fake in drop mode `accept`: the only mode in which a fault of
+/// accepted drops shows.
+const ACCEPT: Random = Random {
+    accept_drops: true,
+    ..QUICK
 };
 
 /// How the checks must catch one fault.
@@ -60,7 +72,7 @@ struct Expected {
     random: Random,
 }
 
-const CATALOGUE: [Expected; 11] = [
+const CATALOGUE: [Expected; 12] = [
     Expected {
         fault: Fault::TakenCodeClaimable,
         scenarios: &[
@@ -165,6 +177,12 @@ const CATALOGUE: [Expected; 11] = [
         scenarios: &["customers.numeric_source_id_is_text"],
         random: QUICK,
     },
+    Expected {
+        fault: Fault::AcceptedDropStored,
+        // The scenario switches the application to drop mode `accept` itself.
+        scenarios: &["drops.accept_mode_answers_dropped"],
+        random: ACCEPT,
+    },
 ];
 
 /// A fake on its own runtime: the random run is synchronous and owns its own, so the test
@@ -194,6 +212,18 @@ impl Running {
 
     fn faulty(fault: Fault) -> Self {
         Self::start(MockRehook::builder().seed(FAKE_SEED).fault(fault))
+    }
+
+    /// A fake for the random run `random`: fault-free or with `fault`, in its drop mode.
+    fn for_random(random: Random, fault: Option<Fault>) -> Self {
+        let mut builder = MockRehook::builder().seed(FAKE_SEED);
+        if random.accept_drops {
+            builder = builder.drop_mode(DropMode::Accept);
+        }
+        if let Some(fault) = fault {
+            builder = builder.fault(fault);
+        }
+        Self::start(builder)
     }
 
     fn mock(&self) -> &MockRehook {
@@ -232,6 +262,7 @@ impl Running {
             seed: random.seed,
             cases: CASES,
             max_steps: random.max_steps,
+            accept_drops: random.accept_drops,
             ..RandomOptions::default()
         };
         random::run(&self.client(), &options)
@@ -256,8 +287,16 @@ fn expected(fault: Fault) -> &'static Expected {
 /// The random run catches `fault` with a short sequence; the failure is printed as the
 /// harness prints it.
 fn random_catches(running: &Running, fault: Fault) {
+    let random = expected(fault).random;
+    let accepting;
+    let running = if random.accept_drops {
+        accepting = Running::for_random(random, Some(fault));
+        &accepting
+    } else {
+        running
+    };
     let failure = running
-        .random(expected(fault).random)
+        .random(random)
         .expect_err("the random run catches the fault");
     assert!(
         !failure.is_setup(),
@@ -303,9 +342,14 @@ fn the_fault_free_fake_passes_every_scenario() {
 /// The random run `random` passes against a fresh fault-free fake (fresh, as each faulty one
 /// is: a seed's names are its own).
 fn passes(random: Random) {
-    let report = Running::clean()
+    passes_with(random, None);
+}
+
+/// The random run `random` passes against a fresh fake with `fault` (or none).
+fn passes_with(random: Random, fault: Option<Fault>) {
+    let report = Running::for_random(random, fault)
         .random(random)
-        .unwrap_or_else(|failure| panic!("{random:?} fails the fault-free fake:\n{failure}"));
+        .unwrap_or_else(|failure| panic!("{random:?} fails a fake with {fault:?}:\n{failure}"));
     assert_eq!((report.seed, report.cases), (random.seed, CASES));
     assert!(report.steps > 0, "{report:?}");
 }
@@ -318,6 +362,11 @@ fn the_fault_free_fake_passes_the_quick_random_run() {
 #[test]
 fn the_fault_free_fake_passes_the_long_random_run() {
     passes(LONG);
+}
+
+#[test]
+fn the_fault_free_fake_passes_the_accept_mode_random_run() {
+    passes(ACCEPT);
 }
 
 #[test]
@@ -373,6 +422,13 @@ fn check_catches_a_referral_list_newest_first() {
 #[test]
 fn check_catches_a_numeric_source_id_rejected() {
     caught(Fault::NumericSourceIdRejected);
+}
+
+#[test]
+fn check_catches_an_accepted_drop_stored_and_only_in_accept_mode() {
+    caught(Fault::AcceptedDropStored);
+    // In drop mode reject the fault changes nothing: the same run passes.
+    passes_with(QUICK, Some(Fault::AcceptedDropStored));
 }
 
 /// `rehook-harness check --base-url` against `running`, scenarios only: its exit code and
