@@ -163,11 +163,9 @@ pub struct Response {
     /// The `x-request-id` header, when there was one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
-    /// The JSON body; `null` when empty; a string holding the text when it is not JSON.
+    /// The JSON body; `null` when empty; a string holding the text when it is not JSON (so
+    /// that a plain-text answer fails every expectation on its fields, and shows as sent).
     pub body: Value,
-    /// Whether the body was JSON (or empty).
-    #[serde(skip)]
-    pub body_is_json: bool,
 }
 
 /// Paths below an API's root built from segments, each percent-encoded as one segment:
@@ -274,23 +272,17 @@ impl Target {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let bytes = response.bytes().await.map_err(|e| error_text(&e))?;
-        let (body, body_is_json) = if bytes.iter().all(u8::is_ascii_whitespace) {
-            (Value::Null, true)
+        let body = if bytes.iter().all(u8::is_ascii_whitespace) {
+            Value::Null
         } else {
-            match serde_json::from_slice(&bytes) {
-                Ok(value) => (value, true),
-                Err(_) => (
-                    Value::String(String::from_utf8_lossy(&bytes).into_owned()),
-                    false,
-                ),
-            }
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
         Ok(Response {
             status,
             headers,
             request_id,
             body,
-            body_is_json,
         })
     }
 

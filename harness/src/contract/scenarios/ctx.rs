@@ -569,3 +569,72 @@ impl<'t> Ctx<'t> {
         self.transcript
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn got(status: u16, body: Value, request_id: Option<&str>) -> Got {
+        Got {
+            label: "call 2 (POST /customers)".to_owned(),
+            response: Response {
+                status,
+                headers: BTreeMap::new(),
+                request_id: request_id.map(str::to_owned),
+                body,
+            },
+        }
+    }
+
+    #[test]
+    fn a_wrong_status_names_the_call_and_shows_the_answer() {
+        let mismatch = got(201, json!({"id": "cust_1"}), None)
+            .status(200)
+            .expect_err("201 is not 200");
+        assert_eq!(
+            mismatch.0,
+            "call 2 (POST /customers): expected status 200, got 201\n  answer: 201 {\"id\":\"cust_1\"}"
+        );
+    }
+
+    #[test]
+    fn an_error_needs_its_code_a_message_and_the_request_id() {
+        let body =
+            json!({"code": "REFERRAL_CODE_TAKEN", "message": "taken", "request_id": "req_a1"});
+        assert!(
+            got(409, body.clone(), Some("req_a1"))
+                .error(409, "REFERRAL_CODE_TAKEN")
+                .is_ok()
+        );
+        let wrong_code = got(409, body.clone(), Some("req_a1"))
+            .error(422, "SELF_REFERRAL")
+            .expect_err("another code");
+        assert!(wrong_code.0.starts_with(
+            "call 2 (POST /customers): expected 422 SELF_REFERRAL, got 409 REFERRAL_CODE_TAKEN"
+        ));
+        let other_id = got(409, body, Some("req_b2"));
+        assert!(
+            other_id.error(409, "REFERRAL_CODE_TAKEN").is_err(),
+            "the body's request_id must be the header's"
+        );
+        let no_message = got(
+            409,
+            json!({"code": "REFERRAL_CODE_TAKEN", "request_id": "req_a1"}),
+            Some("req_a1"),
+        );
+        assert!(no_message.error(409, "REFERRAL_CODE_TAKEN").is_err());
+    }
+
+    #[test]
+    fn ids_and_generated_codes_have_their_shape() {
+        assert!(is_id(&json!("cust_abcdefghij0123456789K"), "cust_"));
+        assert!(!is_id(&json!("cust_short"), "cust_"));
+        assert!(!is_id(&json!("evt_abcdefghij0123456789K"), "cust_"));
+        assert!(is_generated_code("KBLGPN"));
+        assert!(!is_generated_code("KBLGP1"));
+        assert!(!is_generated_code("kblgpn"));
+        assert!(!is_generated_code("KBLGPNX"));
+    }
+}

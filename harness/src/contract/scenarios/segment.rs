@@ -56,6 +56,16 @@ pub(super) fn scenarios() -> Vec<Scenario> {
         ),
         scenario!(
             "segment",
+            unknown_type_is_dropped,
+            "a message with a missing or unknown type (types are case sensitive) is dropped (invalid_type); nothing stored"
+        ),
+        scenario!(
+            "segment",
+            numeric_event_is_text,
+            "a track's numeric event is sent as its text, as Segment's validation writes numbers"
+        ),
+        scenario!(
+            "segment",
             refused_call_is_dropped_with_the_code,
             "a mapped call the Rehook API refuses is dropped with its error code and stores nothing"
         ),
@@ -263,6 +273,38 @@ async fn refused_call_is_dropped_with_the_code(cx: &mut Ctx<'_>) -> Step {
         .expect("3", "dropped", Some("SELF_REFERRAL"))?;
     cx.absent(&other).await?;
     cx.customer(&owner)
+        .await?
+        .field("/referred_by", Value::Null)?;
+    Ok(())
+}
+
+async fn unknown_type_is_dropped(cx: &mut Ctx<'_>) -> Step {
+    let sid = cx.sid("a");
+    for (n, message) in [
+        json!({"userId": sid, "traits": {"plan": "free"}}),
+        json!({"type": "Identify", "userId": sid, "traits": {"plan": "free"}}),
+        json!({"type": "purchase", "userId": sid}),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        cx.play(message)
+            .await?
+            .expect(&(n + 1).to_string(), "dropped", Some("invalid_type"))?;
+    }
+    cx.absent(&sid).await
+}
+
+async fn numeric_event_is_text(cx: &mut Ctx<'_>) -> Step {
+    let sid = cx.sid("a");
+    cx.play(json!({"type": "track", "userId": sid, "event": 404, "properties": {"page": "/x"}}))
+        .await?
+        .answer("1")?
+        .status(200)?
+        .field("/event/event_name", "404")?
+        .field("/event/source_id", sid.as_str())?
+        .field("/referral", Value::Null)?;
+    cx.customer(&sid)
         .await?
         .field("/referred_by", Value::Null)?;
     Ok(())
