@@ -633,7 +633,7 @@ async fn the_binary_runs_with_a_fault_given_by_a_hidden_flag() {
         .args(["--bind", "127.0.0.1:0", "--fault", "create-answers-ok"])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("start rehook-mock");
     let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
@@ -654,6 +654,11 @@ async fn the_binary_runs_with_a_fault_given_by_a_hidden_flag() {
         .expect("the fake answers");
     let status = answer.status().as_u16();
     let _ = child.kill();
-    let _ = child.wait();
+    let output = child.wait_with_output().expect("the binary ends");
     assert_eq!(status, 200, "a create answered 200: the fault is on");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("deliberate fault") && stderr.contains("create-answers-ok"),
+        "the start warns about the fault: {stderr}"
+    );
 }
