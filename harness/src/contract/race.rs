@@ -30,7 +30,8 @@ use crate::client::Answer;
 pub struct RaceOptions {
     /// Names the round's ids and codes (with `salt`), so that runs do not collide.
     pub seed: u64,
-    /// Mixed into the names, so that one seed can run twice against one server.
+    /// Mixed into the names (`check` passes its run id), so that one seed can run twice
+    /// against one server.
     pub salt: u64,
     /// Calls in flight at once, per race.
     pub tasks: usize,
@@ -124,7 +125,7 @@ async fn race(client: &Client, options: &RaceOptions) -> Result<RaceReport, Race
     if race.get(&["customers", &first]).await?.status != 404 {
         return Err(fail(
             format!(
-                "the server already holds {first:?} of this seed: race with another seed or salt, or reset the server"
+                "the server already holds {first:?} of this seed and salt: race with another salt (`check`: another --run-id), or reset the server"
             ),
             Vec::new(),
         ));
