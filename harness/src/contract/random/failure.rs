@@ -71,6 +71,9 @@ impl Request {
     }
 }
 
+/// The rule a random run checks, in one sentence (printed with a failure).
+pub const RULE: &str = "every answer, and the customers, codes, referrals, events and drops it leaves, are what the contract's reference model says for the same sequence";
+
 /// How the API secret appears in printed commands: a shell variable the reader sets.
 const SECRET_VARIABLE: &str = "$REHOOK_API_SECRET";
 
@@ -200,8 +203,10 @@ impl fmt::Display for RandomFailure {
         writeln!(f)?;
         writeln!(f, "problem: {}", self.problem)?;
         if let Some(check) = &self.check {
+            writeln!(f, "  read back with:")?;
             writeln!(f, "  {}", check.replayable(&self.base_url, &self.api_key))?;
         }
+        writeln!(f, "rule: {RULE}")?;
         let messages: Vec<String> = self
             .steps
             .iter()
