@@ -211,6 +211,14 @@ impl App {
         lock(&self.data.deliveries).clone()
     }
 
+    /// The delivery log's entries after its first `after` (a reader's cursor), or `Err` with
+    /// the log's length when it holds fewer than `after`: the log was reset or replaced
+    /// since the cursor was taken. Copies only what is asked for.
+    pub fn deliveries_after(&self, after: usize) -> Result<Vec<DeliveryEntry>, usize> {
+        let log = lock(&self.data.deliveries);
+        log.get(after..).map(<[_]>::to_vec).ok_or(log.len())
+    }
+
     /// Append to the delivery log.
     pub(crate) fn log_delivery(&self, entry: DeliveryEntry) {
         lock(&self.data.deliveries).push(entry);

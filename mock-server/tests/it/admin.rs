@@ -1600,3 +1600,55 @@ async fn the_journal_shows_the_size_of_a_body_refused_as_too_large() {
     );
     assert!(journal[0]["body"]["bytes"].as_u64().unwrap() >= 8 * 1024 * 1024);
 }
+
+#[tokio::test]
+async fn each_admin_route_refuses_the_parameters_of_other_routes_in_our_words() {
+    // Regression: `GET /__admin/deliveries?source_id=x` was answered as if unfiltered, and
+    // refusals said "Failed to deserialize query string: ...".
+    let fake = Fake::with(two_apps()).await;
+    fake.customer(json!({"source_id": "u"})).await;
+    let routes = every_admin_route(&fake).await;
+    let takes = |method: &Method, path: &str| -> &'static [&'static str] {
+        match (method.as_str(), path) {
+            ("GET", "/__admin/events") => &["source_id"],
+            ("GET", "/__admin/deliveries") => &["after"],
+            ("POST", "/__admin/reset") => &["all"],
+            ("GET", "/__admin/config" | "/__admin/state") => &["secrets"],
+            _ => &[],
+        }
+    };
+    for route in &routes {
+        for (parameter, query) in [
+            ("source_id", "?source_id=u"),
+            ("after", "?after=0"),
+            ("all", "?all=false"),
+            ("secrets", "?secrets=false"),
+        ] {
+            let reply = admin_with_query(&fake, route, query).await;
+            let what = format!("{} {}{query}", route.0, route.1);
+            if takes(&route.0, route.1).contains(&parameter) {
+                assert_eq!(reply.status, 200, "{what}: {reply:?}");
+                continue;
+            }
+            let error = reply.error(400, "INVALID_QUERY");
+            assert_eq!(error["details"]["parameter"], parameter, "{what}");
+            let message = error["message"].as_str().unwrap();
+            assert!(
+                message.contains(parameter) && message.contains(route.1),
+                "{what}: {message}"
+            );
+            assert!(!message.contains("deserialize"), "{what}: {message}");
+        }
+    }
+    for (path, parameter) in [
+        ("/__admin/reset?all=maybe", "all"),
+        ("/__admin/reset?all=true&all=true", "all"),
+    ] {
+        let error = fake.admin(Method::POST, path).await;
+        let error = error.error(400, "INVALID_QUERY");
+        assert_eq!(error["details"]["parameter"], parameter, "{path}");
+        let message = error["message"].as_str().unwrap();
+        assert!(message.contains(parameter), "{message}");
+        assert!(!message.contains("deserialize"), "{message}");
+    }
+}
