@@ -377,6 +377,10 @@ impl<'c> Replayer<'c> {
             delivery.mapping = mapping;
             match mapped {
                 Mapped::Filtered => delivery.outcome = Outcome::Filtered,
+                Mapped::Disabled => {
+                    delivery.outcome = Outcome::Filtered;
+                    delivery.reason = Some(segment::INTEGRATIONS_DISABLED.to_owned());
+                }
                 Mapped::Dropped { action, reason } => {
                     delivery.action = Some(action);
                     delivery.reason = Some(reason.reason().to_owned());

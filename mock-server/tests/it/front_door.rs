@@ -1191,3 +1191,59 @@ async fn the_fault_count_accepts_whole_valued_numbers() {
         .error(400, "INVALID_BODY");
     }
 }
+
+#[tokio::test]
+async fn a_message_whose_integrations_turn_rehook_off_is_filtered_and_stores_nothing() {
+    let fake = Fake::start().await;
+    let off = |id: &str, integrations: Value| {
+        json!({"type": "identify", "userId": id, "messageId": id, "integrations": integrations})
+    };
+    accepted(
+        &batch(
+            &fake,
+            json!([
+                off("i1", json!({"Rehook": false})),
+                off("i2", json!({"All": false})),
+                off("i3", json!({"All": false, "Rehook": false})),
+                off("i4", json!({"All": false, "Rehook": true})),
+                off("i5", json!({"All": true, "Rehook": false})),
+                off("i6", json!({"All": false, "Rehook": {"some": "option"}})),
+                off("i7", json!({"Segment.io": false, "Other": false})),
+                off("i8", json!({"rehook": false})),
+            ]),
+        )
+        .await,
+    );
+    let disabled = |id: &str| {
+        entry(
+            Some(id),
+            Some("identify"),
+            None,
+            "filtered",
+            None,
+            Some("integrations_disabled"),
+        )
+    };
+    let delivered =
+        |id: &str| entry(Some(id), Some("identify"), Some("identify_user"), "delivered", Some(201), None);
+    assert_eq!(
+        deliveries(&fake).await,
+        [
+            disabled("i1"),
+            disabled("i2"),
+            disabled("i3"),
+            delivered("i4"),
+            disabled("i5"),
+            delivered("i6"),
+            delivered("i7"),
+            delivered("i8"),
+        ]
+    );
+    assert_eq!(source_ids(&fake).await, ["i4", "i6", "i7", "i8"]);
+    // Segment de-duplicates before any destination: a filtered message's id is seen.
+    accepted(&batch(&fake, json!([off("i1", json!({}))])).await);
+    assert_eq!(
+        deliveries(&fake).await.last().unwrap()["reason"],
+        "duplicate_message_id"
+    );
+}
