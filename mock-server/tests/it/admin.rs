@@ -1681,45 +1681,153 @@ fn deliveries_state(deliveries: Vec<Value>, seen: &[&str], mappings: Option<Valu
 
 /// `n` enabled Track Event mappings firing on every track.
 fn track_mappings(n: usize) -> Value {
-    json!((0..n)
-        .map(|i| json!({"name": format!("m{i}"), "subscribe": "type = \"track\"",
+    json!(
+        (0..n)
+            .map(
+                |i| json!({"name": format!("m{i}"), "subscribe": "type = \"track\"",
                         "action": "track_event",
                         "mapping": {"event_name": {"@path": "$.event"},
-                                    "source_id": {"@path": "$.userId"}}}))
-        .collect::<Vec<_>>())
+                                    "source_id": {"@path": "$.userId"}}})
+            )
+            .collect::<Vec<_>>()
+    )
 }
 
 #[tokio::test]
 async fn state_imports_take_every_delivery_entry_the_front_door_can_write() {
     let fake = Fake::start().await;
     let good = vec![
-        delivery(Some("m1"), Some("identify"), Some("identify_user"), "delivered", Some(201), None),
-        delivery(Some("m2"), Some("identify"), Some("identify_user"), "delivered", Some(200), None),
-        delivery(Some("m3"), Some("track"), Some("track_event"), "delivered", Some(200), None),
+        delivery(
+            Some("m1"),
+            Some("identify"),
+            Some("identify_user"),
+            "delivered",
+            Some(201),
+            None,
+        ),
+        delivery(
+            Some("m2"),
+            Some("identify"),
+            Some("identify_user"),
+            "delivered",
+            Some(200),
+            None,
+        ),
+        delivery(
+            Some("m3"),
+            Some("track"),
+            Some("track_event"),
+            "delivered",
+            Some(200),
+            None,
+        ),
         delivery(Some("m4"), Some("page"), None, "filtered", None, None),
-        delivery(Some("m5"), Some("identify"), None, "filtered", None, Some("integrations_disabled")),
-        delivery(None, Some("track"), None, "dropped", None, Some("missing_identity")),
-        delivery(Some("x"), Some("track"), None, "dropped", None, Some("missing_event_name")),
+        delivery(
+            Some("m5"),
+            Some("identify"),
+            None,
+            "filtered",
+            None,
+            Some("integrations_disabled"),
+        ),
+        delivery(
+            None,
+            Some("track"),
+            None,
+            "dropped",
+            None,
+            Some("missing_identity"),
+        ),
+        delivery(
+            Some("x"),
+            Some("track"),
+            None,
+            "dropped",
+            None,
+            Some("missing_event_name"),
+        ),
         delivery(None, None, None, "dropped", None, Some("invalid_type")),
-        delivery(None, Some("Identify"), None, "dropped", None, Some("invalid_type")),
-        delivery(Some("m1"), Some("identify"), None, "dropped", None, Some("duplicate_message_id")),
-        delivery(None, Some("track"), Some("track_event"), "dropped", None, Some("anonymous_only")),
-        delivery(Some("m6"), Some("identify"), Some("identify_user"), "dropped", Some(409), Some("REFERRAL_CODE_TAKEN")),
-        delivery(Some("m7"), Some("track"), Some("track_event"), "dropped", Some(200), Some("SELF_REFERRAL")),
-        delivery(Some("m8"), Some("identify"), Some("identify_user"), "dropped", Some(400), Some("INVALID_REFERRAL_CODE")),
+        delivery(
+            None,
+            Some("Identify"),
+            None,
+            "dropped",
+            None,
+            Some("invalid_type"),
+        ),
+        delivery(
+            Some("m1"),
+            Some("identify"),
+            None,
+            "dropped",
+            None,
+            Some("duplicate_message_id"),
+        ),
+        delivery(
+            None,
+            Some("track"),
+            Some("track_event"),
+            "dropped",
+            None,
+            Some("anonymous_only"),
+        ),
+        delivery(
+            Some("m6"),
+            Some("identify"),
+            Some("identify_user"),
+            "dropped",
+            Some(409),
+            Some("REFERRAL_CODE_TAKEN"),
+        ),
+        delivery(
+            Some("m7"),
+            Some("track"),
+            Some("track_event"),
+            "dropped",
+            Some(200),
+            Some("SELF_REFERRAL"),
+        ),
+        delivery(
+            Some("m8"),
+            Some("identify"),
+            Some("identify_user"),
+            "dropped",
+            Some(400),
+            Some("INVALID_REFERRAL_CODE"),
+        ),
     ];
     let seen = ["m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8"];
     let doc = deliveries_state(good.clone(), &seen, None);
     import(&fake, &doc).await.ok(200);
-    assert_eq!(fake.state().await["data"]["rk_test_key"]["deliveries"], json!(good));
+    assert_eq!(
+        fake.state().await["data"]["rk_test_key"]["deliveries"],
+        json!(good)
+    );
     // Two mappings that both fire write two entries for one message.
     let twice = vec![
-        delivery(Some("t"), Some("track"), Some("track_event"), "delivered", Some(200), None),
-        delivery(Some("t"), Some("track"), Some("track_event"), "delivered", Some(200), None),
+        delivery(
+            Some("t"),
+            Some("track"),
+            Some("track_event"),
+            "delivered",
+            Some(200),
+            None,
+        ),
+        delivery(
+            Some("t"),
+            Some("track"),
+            Some("track_event"),
+            "delivered",
+            Some(200),
+            None,
+        ),
     ];
-    import(&fake, &deliveries_state(twice, &["t"], Some(track_mappings(2))))
-        .await
-        .ok(200);
+    import(
+        &fake,
+        &deliveries_state(twice, &["t"], Some(track_mappings(2))),
+    )
+    .await
+    .ok(200);
 }
 
 #[tokio::test]
@@ -1728,78 +1836,169 @@ async fn state_imports_refuse_delivery_entries_the_front_door_could_never_write(
     let fake = Fake::start().await;
     let before = fake.state().await;
     let delivered = |id: &str| {
-        delivery(Some(id), Some("track"), Some("track_event"), "delivered", Some(200), None)
+        delivery(
+            Some(id),
+            Some("track"),
+            Some("track_event"),
+            "delivered",
+            Some(200),
+            None,
+        )
     };
     let cases: Vec<(&str, Vec<Value>, Vec<&str>, Option<Value>)> = vec![
         (
             "identify with action track_event (default mappings)",
-            vec![delivery(Some("m"), Some("identify"), Some("track_event"), "delivered", Some(200), None)],
+            vec![delivery(
+                Some("m"),
+                Some("identify"),
+                Some("track_event"),
+                "delivered",
+                Some(200),
+                None,
+            )],
             vec!["m"],
             None,
         ),
         (
             "a page with an action (default mappings)",
-            vec![delivery(Some("m"), Some("page"), Some("track_event"), "delivered", Some(200), None)],
+            vec![delivery(
+                Some("m"),
+                Some("page"),
+                Some("track_event"),
+                "delivered",
+                Some(200),
+                None,
+            )],
             vec!["m"],
             None,
         ),
         (
             "an unknown action",
-            vec![delivery(Some("m"), Some("track"), Some("send_email"), "delivered", Some(200), None)],
+            vec![delivery(
+                Some("m"),
+                Some("track"),
+                Some("send_email"),
+                "delivered",
+                Some(200),
+                None,
+            )],
             vec!["m"],
             None,
         ),
         (
             "a drop with an unknown reason",
-            vec![delivery(Some("m"), Some("track"), None, "dropped", None, Some("NOPE"))],
+            vec![delivery(
+                Some("m"),
+                Some("track"),
+                None,
+                "dropped",
+                None,
+                Some("NOPE"),
+            )],
             vec![],
             None,
         ),
         (
             "a Rehook code with another rule's status",
-            vec![delivery(Some("m"), Some("identify"), Some("identify_user"), "dropped", Some(422), Some("REFERRAL_CODE_TAKEN"))],
+            vec![delivery(
+                Some("m"),
+                Some("identify"),
+                Some("identify_user"),
+                "dropped",
+                Some(422),
+                Some("REFERRAL_CODE_TAKEN"),
+            )],
             vec!["m"],
             None,
         ),
         (
             "a conversion code refusal of an identify",
-            vec![delivery(Some("m"), Some("identify"), Some("identify_user"), "dropped", Some(422), Some("SELF_REFERRAL"))],
+            vec![delivery(
+                Some("m"),
+                Some("identify"),
+                Some("identify_user"),
+                "dropped",
+                Some(422),
+                Some("SELF_REFERRAL"),
+            )],
             vec!["m"],
             None,
         ),
         (
             "an ingestion reason with an action",
-            vec![delivery(Some("m"), Some("track"), Some("track_event"), "dropped", None, Some("missing_identity"))],
+            vec![delivery(
+                Some("m"),
+                Some("track"),
+                Some("track_event"),
+                "dropped",
+                None,
+                Some("missing_identity"),
+            )],
             vec!["m"],
             None,
         ),
         (
             "a mapping reason without an action",
-            vec![delivery(None, Some("track"), None, "dropped", None, Some("anonymous_only"))],
+            vec![delivery(
+                None,
+                Some("track"),
+                None,
+                "dropped",
+                None,
+                Some("anonymous_only"),
+            )],
             vec![],
             None,
         ),
         (
             "invalid_type of a known type",
-            vec![delivery(None, Some("track"), None, "dropped", None, Some("invalid_type"))],
+            vec![delivery(
+                None,
+                Some("track"),
+                None,
+                "dropped",
+                None,
+                Some("invalid_type"),
+            )],
             vec![],
             None,
         ),
         (
             "a delivered identify answered 204",
-            vec![delivery(Some("m"), Some("identify"), Some("identify_user"), "delivered", Some(204), None)],
+            vec![delivery(
+                Some("m"),
+                Some("identify"),
+                Some("identify_user"),
+                "delivered",
+                Some(204),
+                None,
+            )],
             vec!["m"],
             None,
         ),
         (
             "a delivered message with a reason",
-            vec![delivery(Some("m"), Some("track"), Some("track_event"), "delivered", Some(200), Some("x"))],
+            vec![delivery(
+                Some("m"),
+                Some("track"),
+                Some("track_event"),
+                "delivered",
+                Some(200),
+                Some("x"),
+            )],
             vec!["m"],
             None,
         ),
         (
             "a filtered message with another reason",
-            vec![delivery(Some("m"), Some("page"), None, "filtered", None, Some("not_subscribed"))],
+            vec![delivery(
+                Some("m"),
+                Some("page"),
+                None,
+                "filtered",
+                None,
+                Some("not_subscribed"),
+            )],
             vec!["m"],
             None,
         ),
@@ -1817,19 +2016,36 @@ async fn state_imports_refuse_delivery_entries_the_front_door_could_never_write(
         ),
         (
             "one messageId filtered and delivered",
-            vec![delivery(Some("m"), Some("track"), None, "filtered", None, None), delivered("m")],
+            vec![
+                delivery(Some("m"), Some("track"), None, "filtered", None, None),
+                delivered("m"),
+            ],
             vec!["m"],
             Some(track_mappings(2)),
         ),
         (
             "a duplicate drop of a messageId never seen",
-            vec![delivery(Some("m"), Some("track"), None, "dropped", None, Some("duplicate_message_id"))],
+            vec![delivery(
+                Some("m"),
+                Some("track"),
+                None,
+                "dropped",
+                None,
+                Some("duplicate_message_id"),
+            )],
             vec![],
             None,
         ),
         (
             "a messageId of \"\"",
-            vec![delivery(Some(""), Some("page"), None, "filtered", None, None)],
+            vec![delivery(
+                Some(""),
+                Some("page"),
+                None,
+                "filtered",
+                None,
+                None,
+            )],
             vec![""],
             None,
         ),

@@ -208,8 +208,20 @@ async fn the_banner_names_every_applications_segment_write_keys() {
     let port = free_port();
     let bind = format!("127.0.0.1:{port}");
     let mut running = Running::spawn(&[
-        "--bind", &bind, "--app", "rk_a:sa", "--write-key", "wk_a", "--write-key", "wk_a2",
-        "--app", "rk_b:sb", "--write-key", "wk_b", "--app", "rk_c:sc",
+        "--bind",
+        &bind,
+        "--app",
+        "rk_a:sa",
+        "--write-key",
+        "wk_a",
+        "--write-key",
+        "wk_a2",
+        "--app",
+        "rk_b:sb",
+        "--write-key",
+        "wk_b",
+        "--app",
+        "rk_c:sc",
     ]);
     running.line();
     running.line();

@@ -1139,9 +1139,21 @@ async fn the_delivery_log_cursor_after_n_answers_only_the_entries_after_the_firs
     assert_eq!(message_ids(&all), ids);
     assert_eq!(fake.admin_get("/__admin/deliveries?after=0").await, all);
     let after_one = fake.admin_get("/__admin/deliveries?after=1").await;
-    assert_eq!(after_one.as_array().unwrap()[..], all.as_array().unwrap()[1..]);
-    assert_eq!(fake.admin_get("/__admin/deliveries?after=3").await, json!([]));
-    accepted(&batch(&fake, json!([{"type": "page", "userId": "u", "messageId": "c4"}])).await);
+    assert_eq!(
+        after_one.as_array().unwrap()[..],
+        all.as_array().unwrap()[1..]
+    );
+    assert_eq!(
+        fake.admin_get("/__admin/deliveries?after=3").await,
+        json!([])
+    );
+    accepted(
+        &batch(
+            &fake,
+            json!([{"type": "page", "userId": "u", "messageId": "c4"}]),
+        )
+        .await,
+    );
     assert_eq!(
         message_ids(&fake.admin_get("/__admin/deliveries?after=3").await),
         ["c4"]
@@ -1153,7 +1165,15 @@ async fn the_delivery_log_cursor_after_n_answers_only_the_entries_after_the_firs
         error["details"],
         json!({"parameter": "after", "after": 5, "entries": 4})
     );
-    for bad in ["-1", "x", "1.0", "+1", "", "%201", "99999999999999999999999"] {
+    for bad in [
+        "-1",
+        "x",
+        "1.0",
+        "+1",
+        "",
+        "%201",
+        "99999999999999999999999",
+    ] {
         let reply = fake
             .admin(Method::GET, &format!("/__admin/deliveries?after={bad}"))
             .await;
@@ -1195,9 +1215,7 @@ async fn the_fault_count_accepts_whole_valued_numbers() {
 #[tokio::test]
 async fn a_message_whose_integrations_turn_rehook_off_is_filtered_and_stores_nothing() {
     let fake = Fake::start().await;
-    let off = |id: &str, integrations: Value| {
-        json!({"type": "identify", "userId": id, "messageId": id, "integrations": integrations})
-    };
+    let off = |id: &str, integrations: Value| json!({"type": "identify", "userId": id, "messageId": id, "integrations": integrations});
     accepted(
         &batch(
             &fake,
@@ -1224,8 +1242,16 @@ async fn a_message_whose_integrations_turn_rehook_off_is_filtered_and_stores_not
             Some("integrations_disabled"),
         )
     };
-    let delivered =
-        |id: &str| entry(Some(id), Some("identify"), Some("identify_user"), "delivered", Some(201), None);
+    let delivered = |id: &str| {
+        entry(
+            Some(id),
+            Some("identify"),
+            Some("identify_user"),
+            "delivered",
+            Some(201),
+            None,
+        )
+    };
     assert_eq!(
         deliveries(&fake).await,
         [
