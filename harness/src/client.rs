@@ -407,6 +407,39 @@ impl Client {
         decode(Method::GET, &url, answer)
     }
 
+    /// The delivery log's length, the cursor after its last entry, without reading the log:
+    /// `GET /__admin/deliveries?limit=0` and its `x-delivery-log-length` header.
+    pub async fn admin_delivery_log_length(&self) -> Result<usize, ClientError> {
+        let mut url = self.admin_url(&["deliveries"]);
+        url.query_pairs_mut().append_pair("limit", "0");
+        let mut request = self.http.get(url.clone());
+        if let Some(token) = &self.admin_token {
+            request = request.bearer_auth(token);
+        }
+        let transport = |source: reqwest::Error| ClientError::Transport {
+            method: Method::GET,
+            url: url.to_string(),
+            source: source.without_url(),
+        };
+        let response = request.send().await.map_err(transport)?;
+        let status = response.status().as_u16();
+        let length = response
+            .headers()
+            .get("x-delivery-log-length")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let bytes = response.bytes().await.map_err(transport)?;
+        match length {
+            Some(length) if (200..300).contains(&status) => Ok(length),
+            _ => Err(ClientError::Status {
+                method: Method::GET,
+                url: url.to_string(),
+                status,
+                body: read_json(&bytes).unwrap_or(Value::Null),
+            }),
+        }
+    }
+
     /// `GET /__admin/config`: the applications and their settings (secrets left out). The
     /// config is server-wide, so the request names no application: it works whatever API
     /// key this client has.

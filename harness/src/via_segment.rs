@@ -19,7 +19,8 @@
 //! Every message carries a `messageId`: one without (absent, `null`, `""`, or not text or a
 //! number) is given a fresh one, `rehook-harness-<run>-<n>`, as Segment's libraries give
 //! every message one. That is how outcomes are found: the entries the application's delivery
-//! log gained while a batch was posted (read from a cursor, `GET /__admin/deliveries?after=N`)
+//! log gained while a batch was posted (read from a cursor: `GET /__admin/deliveries?limit=0` gives the log's length in
+//! `x-delivery-log-length`, and `?after=N` the entries after it)
 //! are matched to the batch's messages by `message_id`, so other traffic to the same
 //! application is left out. A message's entries are the first entry of its id, and when a
 //! mapping ran for it, every following entry of that id with an action (a custom mapping set
@@ -107,7 +108,7 @@ pub async fn find_delivery_log(client: &Client, write_key: &str) -> DeliveryLog 
     match owner.and_then(|app| app["api_key"].as_str()) {
         Some(api_key) => {
             let admin = client.for_app(api_key);
-            match admin.admin_deliveries_after(0).await {
+            match admin.admin_delivery_log_length().await {
                 Ok(_) => DeliveryLog::Admin(Box::new(admin)),
                 Err(error) => DeliveryLog::Unavailable(format!(
                     "the delivery log of the application {api_key:?}, which owns the write key, cannot be read ({})",
@@ -247,7 +248,7 @@ pub async fn replay_via_segment(
     let referrals_before = referral_total(log).await;
     // The cursor: how many entries of the log were there before this run's next batch.
     let mut cursor = match log {
-        DeliveryLog::Admin(admin) => admin.admin_deliveries_after(0).await.map_or(0, |l| l.len()),
+        DeliveryLog::Admin(admin) => admin.admin_delivery_log_length().await.unwrap_or(0),
         DeliveryLog::Unavailable(_) => 0,
     };
     let mut deliveries: Vec<Delivery> = Vec::with_capacity(messages.len());

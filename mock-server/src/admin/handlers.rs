@@ -58,17 +58,24 @@ pub(crate) async fn admin_drops(
     store.drops(q.app.as_deref()).map(Json)
 }
 
-/// `GET /__admin/deliveries[?after=N]`: the front-door delivery log in arrival order; with
-/// `after`, only the entries after the first N, so a reader that has seen N entries fetches
-/// just the new ones (its next cursor is N plus the number returned).
+/// The answer header of `GET /__admin/deliveries` giving the log's length: the cursor
+/// (`?after=`) that reads only entries written after this answer.
+pub(crate) const DELIVERY_LOG_LENGTH: &str = "x-delivery-log-length";
+
+/// `GET /__admin/deliveries[?after=N][&limit=M]`: the front-door delivery log in arrival
+/// order; with `after`, only the entries after the first N, so a reader that has seen N
+/// entries fetches just the new ones (its next cursor is N plus the number returned); with
+/// `limit`, at most M of them. The `x-delivery-log-length` header gives the log's length, so
+/// `?limit=0` learns the current cursor without reading the log.
 pub(crate) async fn admin_deliveries(
     Admin(q): Admin,
     State(store): State<Arc<Store>>,
-) -> Result<Json<Vec<DeliveryEntry>>, ApiError> {
+) -> Result<([(&'static str, String); 1], Json<Vec<DeliveryEntry>>), ApiError> {
     let after = q.after.unwrap_or(0);
-    store
-        .with_app(q.app.as_deref(), |app| app.deliveries_after(after))?
-        .map(Json)
+    let (entries, len) = store
+        .with_app(q.app.as_deref(), |app| {
+            app.deliveries_after(after, q.limit.unwrap_or(usize::MAX))
+        })?
         .map_err(|len| {
             ApiError::new(
                 ErrorCode::InvalidQuery,
@@ -77,7 +84,8 @@ pub(crate) async fn admin_deliveries(
                 ),
             )
             .with_details(json!({ "parameter": "after", "after": after, "entries": len }))
-        })
+        })?;
+    Ok(([(DELIVERY_LOG_LENGTH, len.to_string())], Json(entries)))
 }
 
 /// `GET /__admin/requests[?app=]`: the journal, newest last; `?app=` keeps one application's.

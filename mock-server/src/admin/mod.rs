@@ -69,13 +69,15 @@ pub(crate) struct AdminQuery {
     pub(crate) source_id: Option<String>,
     /// `deliveries`: only the entries after the first `after` of the log (a cursor).
     pub(crate) after: Option<usize>,
+    /// `deliveries`: at most this many entries.
+    pub(crate) limit: Option<usize>,
 }
 
 /// The parameters a route takes, by method and path (inside `/__admin`).
 fn route_parameters(method: &Method, path: &str) -> &'static [&'static str] {
     match (method.as_str(), path) {
         ("GET" | "HEAD", "/events") => &["app", "source_id"],
-        ("GET" | "HEAD", "/deliveries") => &["app", "after"],
+        ("GET" | "HEAD", "/deliveries") => &["app", "after", "limit"],
         ("POST", "/reset") => &["app", "all"],
         ("GET" | "HEAD", "/config" | "/state") => &["app", "secrets"],
         _ => &["app"],
@@ -133,21 +135,26 @@ impl AdminQuery {
                 "source_id" => out.source_id = Some(value.clone()),
                 "all" => out.all = flag()?,
                 "secrets" => out.secrets = flag()?,
-                "after" => {
-                    // Digits only: `+1`, `-1`, ` 1` and `1.0` are not a position in the log.
+                "after" | "limit" => {
+                    // Digits only: `+1`, `-1`, ` 1` and `1.0` are not a number of entries.
                     let read = value
                         .bytes()
                         .all(|b| b.is_ascii_digit())
                         .then(|| value.parse::<usize>().ok())
-                        .flatten();
-                    out.after = Some(read.ok_or_else(|| {
-                        invalid(
-                            format!(
-                                "the query parameter after must be a whole number of entries, 0 or more, got {value:?}"
-                            ),
-                            Some(name),
-                        )
-                    })?);
+                        .flatten()
+                        .ok_or_else(|| {
+                            invalid(
+                                format!(
+                                    "the query parameter {name} must be a whole number of entries, 0 or more, got {value:?}"
+                                ),
+                                Some(name),
+                            )
+                        })?;
+                    if name == "after" {
+                        out.after = Some(read);
+                    } else {
+                        out.limit = Some(read);
+                    }
                 }
                 _ => {}
             }

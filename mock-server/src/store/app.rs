@@ -211,12 +211,18 @@ impl App {
         lock(&self.data.deliveries).clone()
     }
 
-    /// The delivery log's entries after its first `after` (a reader's cursor), or `Err` with
-    /// the log's length when it holds fewer than `after`: the log was reset or replaced
-    /// since the cursor was taken. Copies only what is asked for.
-    pub fn deliveries_after(&self, after: usize) -> Result<Vec<DeliveryEntry>, usize> {
+    /// At most `limit` of the delivery log's entries after its first `after` (a reader's
+    /// cursor), with the log's length; `Err` with the length when the log holds fewer than
+    /// `after`: it was reset or replaced since the cursor was taken. Copies only what is
+    /// asked for.
+    pub fn deliveries_after(
+        &self,
+        after: usize,
+        limit: usize,
+    ) -> Result<(Vec<DeliveryEntry>, usize), usize> {
         let log = lock(&self.data.deliveries);
-        log.get(after..).map(<[_]>::to_vec).ok_or(log.len())
+        let rest = log.get(after..).ok_or(log.len())?;
+        Ok((rest[..rest.len().min(limit)].to_vec(), log.len()))
     }
 
     /// Append to the delivery log.

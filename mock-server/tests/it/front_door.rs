@@ -1158,6 +1158,18 @@ async fn the_delivery_log_cursor_after_n_answers_only_the_entries_after_the_firs
         message_ids(&fake.admin_get("/__admin/deliveries?after=3").await),
         ["c4"]
     );
+    // `limit` caps the answer; the length header is the cursor for what comes next.
+    let reply = fake
+        .admin(Method::GET, "/__admin/deliveries?after=1&limit=2")
+        .await;
+    assert_eq!(message_ids(reply.ok(200)), ["c2", "c3"]);
+    assert_eq!(reply.headers["x-delivery-log-length"], "4");
+    let reply = fake.admin(Method::GET, "/__admin/deliveries?limit=0").await;
+    assert_eq!(reply.ok(200), &json!([]));
+    assert_eq!(reply.headers["x-delivery-log-length"], "4");
+    fake.admin(Method::GET, "/__admin/deliveries?limit=-1")
+        .await
+        .error(400, "INVALID_QUERY");
     // A cursor past the end: the log was reset since it was taken.
     let past = fake.admin(Method::GET, "/__admin/deliveries?after=5").await;
     let error = past.error(400, "INVALID_QUERY");
