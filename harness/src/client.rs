@@ -318,6 +318,22 @@ impl Client {
         self.base_url.as_str().trim_end_matches('/')
     }
 
+    /// The application's API key.
+    pub fn api_key(&self) -> &str {
+        &self.api_key
+    }
+
+    /// The admin token sent on admin calls, when there is one.
+    pub fn admin_token(&self) -> Option<&str> {
+        self.admin_token.as_deref()
+    }
+
+    /// The `Authorization: Basic ...` value of Rehook API calls (marked sensitive), for
+    /// callers that build their own requests (the contract checks).
+    pub(crate) fn authorization(&self) -> &HeaderValue {
+        &self.authorization
+    }
+
     /// `POST /customers`: create or update a customer.
     pub async fn upsert_customer(&self, body: &Value) -> Result<Answer, ClientError> {
         self.rehook(Method::POST, &["customers"], Some(body)).await

@@ -12,10 +12,16 @@
 //! - [`via_segment`]: replaying through a target's Segment front door (`/v1/batch`), with the
 //!   per-message outcomes read from its delivery log.
 //! - [`error_text`](mod@error_text): one line for an error and its causes, each cause once.
+//! - [`model`]: the reference model of one application (the contract's rules, pure, sharing
+//!   no code with the fake) that the random sequences of [`contract`] are checked against.
+//! - [`contract`]: the contract checks (named scenarios, random sequences against [`model`],
+//!   the race) and [`contract::check`], which runs them against any server.
 //!
-//! The binary `rehook-harness` puts them behind a command line; its exit codes are 0 (every
-//! message got an answer), 1 (some call got a 5xx or no answer) and 2 (unusable input or
-//! arguments, or a server at `--base-url` that refuses the credentials or is not a Rehook API).
+//! The binary `rehook-harness` puts them behind a command line. `replay` exits 0 (every
+//! message got an answer), 1 (some call got a 5xx or no answer) or 2 (unusable input or
+//! arguments, or a server at `--base-url` that refuses the credentials or is not a Rehook API);
+//! `check` exits 0 (every case passed), 1 (a contract case failed) or 2 (the run could not
+//! start).
 
 pub mod client;
 pub mod contract;

@@ -1,9 +1,14 @@
 //! The `rehook-harness` command line: `replay` Segment files against a Rehook API, or through
-//! its Segment front door (`--via segment`), and `engage` an audience's syncs into a front door.
+//! its Segment front door (`--via segment`), `engage` an audience's syncs into a front door,
+//! and `check` the whole contract against a server.
 //!
-//! Exit codes: 0 every message got an answer, 1 some call got a 5xx or no answer,
-//! 2 the input or the arguments are unusable, or (`--via rehook`) the server at `--base-url`
-//! refuses the credentials or does not answer as a Rehook API.
+//! Exit codes of `replay` and `engage`: 0 every message got an answer, 1 some call got a 5xx or
+//! no answer, 2 the input or the arguments are unusable, or (`--via rehook`) the server at
+//! `--base-url` refuses the credentials or does not answer as a Rehook API.
+//!
+//! Exit codes of `check`: 0 every case passed (skips allowed), 1 a contract case failed,
+//! 2 the run could not start (arguments, an unreachable server, refused credentials, a
+//! JUnit file that cannot be written).
 //!
 //! A reader that stops reading (`rehook-harness replay ... | head -1`) does not change the exit
 //! code: the rest of the output is dropped quietly, the replay runs to its end and exits with
@@ -20,7 +25,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rehook_harness::client::{Answer, Client, ClientError, DEFAULT_API_KEY, DEFAULT_API_SECRET};
 use rehook_harness::replay::counted;
 use rehook_harness::via_segment::{self, DEFAULT_WRITE_KEY};
-use rehook_harness::{error_text, input, replay};
+use rehook_harness::{contract, error_text, input, replay};
 use serde_json::Value;
 
 /// Replays Segment traffic against a Rehook-compatible server.
@@ -53,6 +58,76 @@ enum Command {
     /// sync sends true for users who joined and false for users who left. Without --base-url
     /// an in-process fake is started.
     Engage(rehook_harness::engage::EngageArgs),
+    /// Check the contract: the named scenarios, then randomised sequences against the
+    /// reference model and a concurrency race.
+    ///
+    /// Without --base-url an in-process fake is checked. Prints one line per case (pass,
+    /// fail, skip), each failure with the calls that show it as curl lines, and a summary.
+    /// Scenarios that need the admin API (/__admin) are skipped where it does not answer.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    /// Base URL of the Rehook API (e.g. http://127.0.0.1:8080); without it, an in-process
+    /// fake (with the credentials below, if given) is checked.
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
+
+    /// API key of the application (default rk_test_key).
+    #[arg(long, value_name = "K", env = "REHOOK_API_KEY")]
+    api_key: Option<String>,
+
+    /// API secret of the application (default rk_test_secret).
+    #[arg(
+        long,
+        value_name = "S",
+        env = "REHOOK_API_SECRET",
+        hide_env_values = true
+    )]
+    api_secret: Option<String>,
+
+    /// Bearer token for the admin API, for a server started with --admin-token.
+    #[arg(
+        long,
+        value_name = "T",
+        env = "REHOOK_ADMIN_TOKEN",
+        hide_env_values = true
+    )]
+    admin_token: Option<String>,
+
+    /// Write a JUnit XML report to FILE (one testsuite per group, one testcase per case).
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+
+    /// Print one JSON summary on stdout (the case lines go to stderr).
+    #[arg(long)]
+    json: bool,
+
+    /// Seed of the run (ids, codes, random sequences); a fresh one when not given.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+
+    /// How many random sequences to run.
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    cases: u32,
+
+    /// The application's conversion event.
+    #[arg(long, value_name = "NAME", default_value = "signup")]
+    conversion_event: String,
+
+    /// Run only this scenario or group (repeatable); the random and race runs still run
+    /// unless --no-random / --no-race.
+    #[arg(long, value_name = "NAME")]
+    scenario: Vec<String>,
+
+    /// Skip the randomised sequences.
+    #[arg(long)]
+    no_random: bool,
+
+    /// Skip the concurrency race.
+    #[arg(long)]
+    no_race: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -121,6 +196,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Replay(args) => run_replay(args).await,
+        Command::Check(args) => run_check(args).await,
         Command::Engage(args) => run_engage(args).await,
     };
     match result {
@@ -301,6 +377,114 @@ async fn run_replay(args: ReplayArgs) -> Result<ExitCode, Unusable> {
     })
 }
 
+async fn run_check(args: CheckArgs) -> Result<ExitCode, Unusable> {
+    let options = contract::CheckOptions {
+        seed: args.seed.unwrap_or_else(fresh_seed),
+        cases: args.cases,
+        conversion_event: args.conversion_event.clone(),
+        scenarios: (!args.scenario.is_empty()).then(|| args.scenario.clone()),
+        random: !args.no_random,
+        race: !args.no_race,
+    };
+    let unknown = options.unknown_scenarios();
+    if !unknown.is_empty() {
+        return Err(Unusable(anyhow::anyhow!(
+            "no scenario or group named {}; known groups: {}",
+            unknown.join(", "),
+            contract::scenarios::GROUPS.join(", ")
+        )));
+    }
+    if args.conversion_event.trim().is_empty() {
+        return Err(Unusable(anyhow::anyhow!(
+            "--conversion-event must not be blank"
+        )));
+    }
+    // Opened before the run, so that a path that cannot be written stops it at once.
+    let junit = match &args.junit {
+        Some(path) => Some((
+            path,
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot write the JUnit report {}", path.display()))
+                .map_err(Unusable)?,
+        )),
+        None => None,
+    };
+    let key = args.api_key.as_deref().unwrap_or(DEFAULT_API_KEY);
+    let secret = args.api_secret.as_deref().unwrap_or(DEFAULT_API_SECRET);
+    let (client, fake) = match &args.base_url {
+        Some(url) => (
+            Client::new(url, key, secret).map_err(|e| Unusable(e.into()))?,
+            None,
+        ),
+        None => {
+            let mut builder = rehook_mock::MockRehook::builder()
+                .seed(options.seed)
+                .app(rehook_mock::AppConfig::new(key, secret))
+                .conversion_event(options.conversion_event.clone());
+            if let Some(token) = &args.admin_token {
+                builder = builder.admin_token(token.clone());
+            }
+            let fake = builder.start().await;
+            let client =
+                Client::new(fake.base_url(), key, secret).map_err(|e| Unusable(e.into()))?;
+            (client, Some(fake))
+        }
+    };
+    let client = match &args.admin_token {
+        Some(token) => client.with_admin_token(token.clone()),
+        None => client,
+    };
+    contract::preflight(&client)
+        .await
+        .map_err(|e| Unusable(e.into()))?;
+    say(format_args!(
+        "checking {}{} with seed {}",
+        client.base_url(),
+        if fake.is_some() {
+            " (in-process fake)"
+        } else {
+            ""
+        },
+        options.seed
+    ));
+
+    let mut out = Output::default();
+    let report = contract::check_with(&client, &options, |case| {
+        if args.json {
+            say(format_args!("{case}"));
+        } else {
+            out.write(|w| writeln!(w, "{case}"));
+        }
+    })
+    .await;
+    drop(fake);
+
+    if args.json {
+        match serde_json::to_string_pretty(&report.to_json()) {
+            Ok(text) => out.write(|w| writeln!(w, "{text}")),
+            Err(e) => say(format_args!("rehook-harness: cannot write the report: {e}")),
+        }
+        say(format_args!("{}", report.summary()));
+    } else {
+        out.write(|w| writeln!(w, "\n{}", report.summary()));
+    }
+    let mut wrote_junit = true;
+    if let Some((path, mut file)) = junit {
+        if let Err(e) = file.write_all(report.to_junit().as_bytes()) {
+            say(format_args!(
+                "rehook-harness: cannot write the JUnit report {}: {e}",
+                path.display()
+            ));
+            wrote_junit = false;
+        }
+    }
+    Ok(if report.all_passed() && wrote_junit && !out.failed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
 async fn run_engage(args: rehook_harness::engage::EngageArgs) -> Result<ExitCode, Unusable> {
     use rehook_harness::engage;
     let unusable = |e: engage::EngageError| Unusable(anyhow::anyhow!(e));
@@ -397,6 +581,15 @@ async fn say_write_key_owner(base_url: &str, write_key: &str, admin_token: Optio
     {
         say(format_args!("note: {why}; the calls are sent all the same"));
     }
+}
+
+/// A seed for a run without `--seed`: new each run, so that a rerun against a server that
+/// kept the last run's data does not collide with it.
+fn fresh_seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    (nanos ^ (u64::from(std::process::id()) << 32)) % 1_000_000_000
 }
 
 /// The mappings of a rehook-mock mapping file for the application `api_key` (the file's

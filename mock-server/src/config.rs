@@ -53,6 +53,10 @@ pub struct AppConfig {
     pub referral_link_base: String,
     /// The front door's custom mappings; `None`: the Rehook destination's defaults.
     pub mappings: Option<MappingSet>,
+    /// The deliberate deviation from the contract this application runs with, if any
+    /// (feature `faults`, test-only). Not shown by `GET /__admin/config`.
+    #[cfg(feature = "faults")]
+    pub fault: Option<crate::Fault>,
 }
 
 impl AppConfig {
@@ -66,6 +70,8 @@ impl AppConfig {
             drop_mode: DropMode::Reject,
             referral_link_base: DEFAULT_REFERRAL_LINK_BASE.to_owned(),
             mappings: None,
+            #[cfg(feature = "faults")]
+            fault: None,
         }
     }
 
@@ -91,6 +97,12 @@ impl AppConfig {
         let mut app = Self::new(DEFAULT_API_KEY, DEFAULT_API_SECRET);
         app.write_keys.push(DEFAULT_WRITE_KEY.to_owned());
         app
+    }
+
+    /// Whether this application runs with the deliberate fault `fault` (feature `faults`).
+    #[cfg(feature = "faults")]
+    pub fn is(&self, fault: crate::Fault) -> bool {
+        self.fault == Some(fault)
     }
 
     /// Whether `event_name` converts a referral in this application.
@@ -144,6 +156,16 @@ impl Config {
             if let Some(mode) = drop_mode {
                 app.drop_mode = mode;
             }
+        }
+    }
+}
+
+#[cfg(feature = "faults")]
+impl Config {
+    /// Run every application with `fault` (feature `faults`, test-only).
+    pub fn set_fault(&mut self, fault: Option<crate::Fault>) {
+        for app in &mut self.apps {
+            app.fault = fault;
         }
     }
 }
@@ -225,6 +247,11 @@ impl ConfigDoc {
                 Some(app) => app.clone(),
                 None => AppConfig::new(doc.api_key, String::new()),
             };
+            // A server runs with one fault: applications added later get it too.
+            #[cfg(feature = "faults")]
+            if running_app.is_none() {
+                app.fault = running.first().and_then(|a| a.fault);
+            }
             app.api_secret = secret;
             if let Some(write_keys) = doc.write_keys {
                 app.write_keys = write_keys;
@@ -394,6 +421,11 @@ pub struct Cli {
     /// --app). Filled in from the parsed matches by [`Cli::from_args`] / [`Cli::try_parse_args`].
     #[arg(skip)]
     pub write_key_owners: Vec<Option<usize>>,
+    /// Run with one deliberate deviation from the contract (feature `faults`, test-only;
+    /// hidden from the help).
+    #[cfg(feature = "faults")]
+    #[arg(long, hide = true, value_enum, value_name = "NAME")]
+    pub fault: Option<crate::Fault>,
 }
 
 /// The settings a config file may hold: every flag's, plus the journal size and
@@ -513,6 +545,8 @@ impl Cli {
         }
         let events = (!self.conversion_events.is_empty()).then_some(&self.conversion_events[..]);
         config.override_settings(events, self.drop_mode);
+        #[cfg(feature = "faults")]
+        config.set_fault(self.fault);
         config.seed = self.seed.or(file.seed);
         config.admin_token = self.admin_token.or(file.admin_token);
         if config

@@ -17,6 +17,8 @@
 //! - [`body`]: how JSON bodies are read (media type, gzip, size, BOM, shape).
 //! - [`error`]: the one error type and its JSON body.
 //! - [`server`]: the router, the serve loop and [`MockRehook`], the in-process handle.
+//! - `Fault` (cargo feature `faults`, test-only): one deliberate deviation from the contract
+//!   per server, to prove that contract checkers catch it; absent from normal builds.
 //!
 //! ```no_run
 //! # async fn demo() {
@@ -41,5 +43,7 @@ mod rehook;
 
 pub use config::{AppConfig, Config, DropMode};
 pub use error::{ApiError, ErrorCode};
+#[cfg(feature = "faults")]
+pub use rehook::fault::Fault;
 pub use server::{MockRehook, MockRehookBuilder, SHUTDOWN_GRACE, Timeouts, app, run, run_with};
 pub use store::{Customer, DeliveryEntry, DeliveryOutcome, DropEntry, Event, Store};

@@ -17,6 +17,10 @@ async fn main() -> ExitCode {
         }
     };
     init_tracing(settings.log_format);
+    #[cfg(feature = "faults")]
+    if let Some(fault) = settings.config.apps[0].fault {
+        tracing::warn!(%fault, "running with a deliberate fault: this server breaks the contract");
+    }
     let Settings { bind, config, .. } = settings;
     let listener = match tokio::net::TcpListener::bind(bind).await {
         Ok(listener) => listener,

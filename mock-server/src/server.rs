@@ -260,6 +260,8 @@ pub struct MockRehookBuilder {
     journal_capacity: Option<usize>,
     mappings: Option<MappingSet>,
     front_door_faults: u64,
+    #[cfg(feature = "faults")]
+    fault: Option<crate::Fault>,
 }
 
 impl MockRehookBuilder {
@@ -318,6 +320,14 @@ impl MockRehookBuilder {
         self
     }
 
+    /// Run every application with one deliberate deviation from the contract (feature
+    /// `faults`, test-only): for proving that a contract checker catches it.
+    #[cfg(feature = "faults")]
+    pub fn fault(mut self, fault: crate::Fault) -> Self {
+        self.fault = Some(fault);
+        self
+    }
+
     /// The server settings this builder describes.
     pub fn config(&self) -> Config {
         let mut config = Config::default();
@@ -326,6 +336,8 @@ impl MockRehookBuilder {
         }
         let events = (!self.conversion_events.is_empty()).then_some(&self.conversion_events[..]);
         config.override_settings(events, self.drop_mode);
+        #[cfg(feature = "faults")]
+        config.set_fault(self.fault);
         config.seed = self.seed;
         config.admin_token = self.admin_token.clone();
         if let Some(capacity) = self.journal_capacity {

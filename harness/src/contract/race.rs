@@ -1,1 +1,467 @@
-//! See the parent module.
+//! The concurrency property of contract 2.3 step 5: concurrent calls that claim one code, and
+//! concurrent creates of one source_id, leave codes unique, give each contested code exactly
+//! one winner and lose no update.
+//!
+//! Each round runs three races, every call of a race in flight at once:
+//!
+//! 1. **new customers claiming codes**: `tasks` creates, each claiming one of `codes`
+//!    contested codes. Per code exactly one answer is `201`, the rest `409
+//!    REFERRAL_CODE_TAKEN`; the code validates to the winner; no loser exists afterwards.
+//! 2. **existing customers claiming codes**: `tasks` customers created beforehand each try to
+//!    replace their code by a contested one. Per code one `200`, the rest `409`; the winner's old
+//!    code is freed, the losers keep theirs and their metadata unchanged.
+//! 3. **creates of one source_id**: `tasks` calls create the same source_id, each with its own
+//!    metadata key. Exactly one `201`, the rest `200`; every key is present afterwards.
+//!
+//! With the admin API, the whole application's codes are checked to be unique at the end.
+//! Like [`super::random::run`], [`run`] is synchronous and owns a runtime: call it from a plain
+//! thread or `spawn_blocking`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde_json::{Value, json};
+
+use crate::Client;
+use crate::client::Answer;
+
+/// How hard to race.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RaceOptions {
+    /// Names the round's ids and codes (with `salt`), so that runs do not collide.
+    pub seed: u64,
+    /// Mixed into the names, so that one seed can run twice against one server.
+    pub salt: u64,
+    /// Calls in flight at once, per race.
+    pub tasks: usize,
+    /// Contested codes per round (the tasks are spread over them).
+    pub codes: usize,
+    /// Rounds.
+    pub rounds: usize,
+    /// Whether the target serves `/__admin` (then every code of the application is checked
+    /// for uniqueness at the end).
+    pub admin: bool,
+}
+
+impl Default for RaceOptions {
+    fn default() -> Self {
+        Self {
+            seed: 0,
+            salt: 0,
+            tasks: 16,
+            codes: 3,
+            rounds: 4,
+            admin: true,
+        }
+    }
+}
+
+/// What a passing race did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RaceReport {
+    /// Contested codes, over all rounds and both claim races.
+    pub contested_codes: usize,
+    /// Claims sent (creates and replacements).
+    pub claims: usize,
+    /// Concurrent creates of one source_id sent.
+    pub creates: usize,
+    /// All HTTP calls made.
+    pub calls: usize,
+}
+
+/// A broken concurrency property: which one, and the answers that show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RaceFailure {
+    /// The property that failed.
+    pub problem: String,
+    /// The calls and answers involved, one per line.
+    pub evidence: Vec<String>,
+}
+
+impl fmt::Display for RaceFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "race: {}", self.problem)?;
+        for line in &self.evidence {
+            writeln!(f, "  {line}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for RaceFailure {}
+
+fn fail(problem: impl Into<String>, evidence: Vec<String>) -> RaceFailure {
+    RaceFailure {
+        problem: problem.into(),
+        evidence,
+    }
+}
+
+/// Races concurrent claims and creates against the server behind `client` and checks the
+/// outcome (see the module notes).
+pub fn run(client: &Client, options: &RaceOptions) -> Result<RaceReport, RaceFailure> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| fail(format!("cannot start a runtime: {e}"), Vec::new()))?;
+    runtime.block_on(race(client, options))
+}
+
+struct Race<'c> {
+    client: &'c Client,
+    report: RaceReport,
+}
+
+async fn race(client: &Client, options: &RaceOptions) -> Result<RaceReport, RaceFailure> {
+    let mut race = Race {
+        client,
+        report: RaceReport::default(),
+    };
+    let tasks = options.tasks.max(2);
+    let codes = options.codes.clamp(1, tasks);
+    let base = format!("race{:x}", options.seed ^ options.salt.rotate_left(32));
+    let first = format!("{base}-0-shared");
+    if race.get(&["customers", &first]).await?.status != 404 {
+        return Err(fail(
+            format!(
+                "the server already holds {first:?} of this seed: race with another seed or salt, or reset the server"
+            ),
+            Vec::new(),
+        ));
+    }
+    for round in 0..options.rounds.max(1) {
+        let prefix = format!("{base}-{round}");
+        race.claims_by_new_customers(&prefix, tasks, codes).await?;
+        race.claims_by_existing_customers(&prefix, tasks, codes)
+            .await?;
+        race.creates_of_one_source_id(&prefix, tasks).await?;
+    }
+    if options.admin {
+        race.report.calls += 1;
+        let customers = client
+            .admin_customers()
+            .await
+            .map_err(|e| fail(crate::error_text(&e), Vec::new()))?;
+        let mut seen = BTreeMap::new();
+        for c in &customers {
+            if let Some(other) = seen.insert(c.referral_code.clone(), c.source_id.clone()) {
+                return Err(fail(
+                    format!(
+                        "code {:?} is held by both {other:?} and {:?}",
+                        c.referral_code, c.source_id
+                    ),
+                    Vec::new(),
+                ));
+            }
+        }
+    }
+    Ok(race.report)
+}
+
+impl Race<'_> {
+    /// Sends every body to `POST /customers` at once; answers in the bodies' order.
+    async fn upsert_all(&mut self, bodies: &[Value]) -> Result<Vec<Answer>, RaceFailure> {
+        let mut set = tokio::task::JoinSet::new();
+        for (i, body) in bodies.iter().enumerate() {
+            let client = self.client.clone();
+            let body = body.clone();
+            set.spawn(async move { (i, client.upsert_customer(&body).await) });
+        }
+        self.report.calls += bodies.len();
+        let mut answers: Vec<Option<Answer>> = vec![None; bodies.len()];
+        while let Some(joined) = set.join_next().await {
+            let (i, answer) =
+                joined.map_err(|e| fail(format!("a racing call panicked: {e}"), Vec::new()))?;
+            let answer = answer.map_err(|e| {
+                fail(
+                    format!("POST /customers got no answer: {}", crate::error_text(&e)),
+                    vec![bodies[i].to_string()],
+                )
+            })?;
+            answers[i] = Some(answer);
+        }
+        Ok(answers
+            .into_iter()
+            .map(|a| a.expect("every task answered"))
+            .collect())
+    }
+
+    async fn get(&mut self, path: &[&str]) -> Result<Answer, RaceFailure> {
+        self.report.calls += 1;
+        self.client
+            .rehook(reqwest::Method::GET, path, None)
+            .await
+            .map_err(|e| {
+                fail(
+                    crate::error_text(&e),
+                    vec![format!("GET /{}", path.join("/"))],
+                )
+            })
+    }
+
+    /// Checks that each contested code has exactly one winner (`win_status`), every other
+    /// claimant got `409 REFERRAL_CODE_TAKEN`, and the code validates to the winner.
+    async fn one_winner_per_code(
+        &mut self,
+        race: &str,
+        bodies: &[Value],
+        answers: &[Answer],
+        win_status: u16,
+    ) -> Result<BTreeMap<String, String>, RaceFailure> {
+        let evidence = |code: &str| -> Vec<String> {
+            bodies
+                .iter()
+                .zip(answers)
+                .filter(|(b, _)| b["referral_code"] == code)
+                .map(|(b, a)| format!("{b} -> {} {}", a.status, a.body))
+                .collect()
+        };
+        let mut winners = BTreeMap::new();
+        let codes: BTreeSet<String> = bodies
+            .iter()
+            .filter_map(|b| b["referral_code"].as_str().map(str::to_owned))
+            .collect();
+        for code in codes {
+            let mut won = Vec::new();
+            for (body, answer) in bodies.iter().zip(answers) {
+                if body["referral_code"] != code.as_str() {
+                    continue;
+                }
+                match (answer.status, answer.error_code()) {
+                    (s, _) if s == win_status => {
+                        won.push(body["source_id"].as_str().unwrap_or_default().to_owned())
+                    }
+                    (409, Some("REFERRAL_CODE_TAKEN")) => {}
+                    _ => {
+                        return Err(fail(
+                            format!(
+                                "{race}: a claim of {code:?} was answered with neither {win_status} nor 409 REFERRAL_CODE_TAKEN"
+                            ),
+                            evidence(&code),
+                        ));
+                    }
+                }
+            }
+            if won.len() != 1 {
+                return Err(fail(
+                    format!(
+                        "{race}: {} claims of {code:?} won (exactly one must)",
+                        won.len()
+                    ),
+                    evidence(&code),
+                ));
+            }
+            let winner = won.remove(0);
+            let owner = self.get(&["customers", "validate-code", &code]).await?;
+            if owner.status != 200 || owner.body["source_id"] != winner.as_str() {
+                return Err(fail(
+                    format!(
+                        "{race}: {code:?} was won by {winner:?} but validates to {} {}",
+                        owner.status, owner.body
+                    ),
+                    evidence(&code),
+                ));
+            }
+            self.report.contested_codes += 1;
+            winners.insert(code, winner);
+        }
+        Ok(winners)
+    }
+
+    async fn claims_by_new_customers(
+        &mut self,
+        prefix: &str,
+        tasks: usize,
+        codes: usize,
+    ) -> Result<(), RaceFailure> {
+        let bodies: Vec<Value> = (0..tasks)
+            .map(|i| {
+                json!({
+                    "source_id": format!("{prefix}-new{i}"),
+                    "referral_code": format!("{prefix}-N{}", i % codes),
+                    "metadata": { format!("t{i}"): i },
+                })
+            })
+            .collect();
+        self.report.claims += tasks;
+        let answers = self.upsert_all(&bodies).await?;
+        let race = "new customers claiming one code";
+        self.one_winner_per_code(race, &bodies, &answers, 201)
+            .await?;
+        for (body, answer) in bodies.iter().zip(&answers) {
+            let id = body["source_id"].as_str().unwrap_or_default();
+            let got = self.get(&["customers", id]).await?;
+            let expected = if answer.status == 201 { 200 } else { 404 };
+            if got.status != expected {
+                return Err(fail(
+                    format!(
+                        "{race}: {id:?} answered {} then GET answered {} (expected {expected})",
+                        answer.status, got.status
+                    ),
+                    vec![
+                        format!("{body} -> {} {}", answer.status, answer.body),
+                        format!("GET -> {}", got.body),
+                    ],
+                ));
+            }
+            if expected == 200 && got.body["metadata"] != body["metadata"] {
+                return Err(fail(
+                    format!("{race}: the winner's metadata was not stored as sent"),
+                    vec![body.to_string(), got.body.to_string()],
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    async fn claims_by_existing_customers(
+        &mut self,
+        prefix: &str,
+        tasks: usize,
+        codes: usize,
+    ) -> Result<(), RaceFailure> {
+        let race = "existing customers claiming one code";
+        let mut old = Vec::new();
+        for i in 0..tasks {
+            let body = json!({"source_id": format!("{prefix}-old{i}"), "metadata": {"before": i}});
+            self.report.calls += 1;
+            let answer = self
+                .client
+                .upsert_customer(&body)
+                .await
+                .map_err(|e| fail(crate::error_text(&e), vec![body.to_string()]))?;
+            let code = answer.body["referral_code"].as_str().map(str::to_owned);
+            match (answer.status, code) {
+                (201, Some(code)) => old.push(code),
+                _ => {
+                    return Err(fail(
+                        format!(
+                            "{race}: creating a claimant answered {} {}",
+                            answer.status, answer.body
+                        ),
+                        vec![body.to_string()],
+                    ));
+                }
+            }
+        }
+        let bodies: Vec<Value> = (0..tasks)
+            .map(|i| {
+                json!({
+                    "source_id": format!("{prefix}-old{i}"),
+                    "referral_code": format!("{prefix}-E{}", i % codes),
+                    "metadata": { format!("t{i}"): i },
+                })
+            })
+            .collect();
+        self.report.claims += tasks;
+        let answers = self.upsert_all(&bodies).await?;
+        self.one_winner_per_code(race, &bodies, &answers, 200)
+            .await?;
+        for ((body, answer), old_code) in bodies.iter().zip(&answers).zip(&old) {
+            let id = body["source_id"].as_str().unwrap_or_default();
+            let won = answer.status == 200;
+            let got = self.get(&["customers", id]).await?;
+            let i = id.rsplit("old").next().unwrap_or_default();
+            let mut metadata = json!({"before": i.parse::<u64>().unwrap_or_default()});
+            let want_code = if won {
+                metadata[format!("t{i}")] = body["metadata"][format!("t{i}")].clone();
+                body["referral_code"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            } else {
+                old_code.clone()
+            };
+            if got.status != 200
+                || got.body["referral_code"] != want_code.as_str()
+                || got.body["metadata"] != metadata
+            {
+                return Err(fail(
+                    format!("{race}: {id:?} should hold {want_code:?} with metadata {metadata}"),
+                    vec![
+                        format!("{body} -> {} {}", answer.status, answer.body),
+                        format!("GET -> {} {}", got.status, got.body),
+                    ],
+                ));
+            }
+            let freed = self.get(&["customers", "validate-code", old_code]).await?;
+            let holder_ok = if won {
+                freed.status == 404
+            } else {
+                freed.status == 200 && freed.body["source_id"] == id
+            };
+            if !holder_ok {
+                return Err(fail(
+                    format!(
+                        "{race}: {id:?}'s old code {old_code:?} {}",
+                        if won {
+                            "was not freed"
+                        } else {
+                            "no longer validates to it"
+                        }
+                    ),
+                    vec![format!("validate-code -> {} {}", freed.status, freed.body)],
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    async fn creates_of_one_source_id(
+        &mut self,
+        prefix: &str,
+        tasks: usize,
+    ) -> Result<(), RaceFailure> {
+        let race = "creates of one source_id";
+        let id = format!("{prefix}-shared");
+        let bodies: Vec<Value> = (0..tasks)
+            .map(|i| json!({"source_id": id, "metadata": { format!("k{i}"): i }}))
+            .collect();
+        self.report.creates += tasks;
+        let answers = self.upsert_all(&bodies).await?;
+        let evidence: Vec<String> = bodies
+            .iter()
+            .zip(&answers)
+            .map(|(b, a)| format!("{b} -> {} {}", a.status, a.body))
+            .collect();
+        let created = answers.iter().filter(|a| a.status == 201).count();
+        let updated = answers.iter().filter(|a| a.status == 200).count();
+        if created != 1 || updated != tasks - 1 {
+            return Err(fail(
+                format!(
+                    "{race}: {created} answered 201 and {updated} answered 200 (exactly one create, the rest updates)"
+                ),
+                evidence,
+            ));
+        }
+        let got = self.get(&["customers", &id]).await?;
+        let missing: Vec<String> = (0..tasks)
+            .filter(|i| got.body["metadata"][format!("k{i}")] != json!(i))
+            .map(|i| format!("k{i}"))
+            .collect();
+        if got.status != 200 || !missing.is_empty() {
+            return Err(fail(
+                format!(
+                    "{race}: updates were lost: {missing:?} missing from {}",
+                    got.body["metadata"]
+                ),
+                evidence,
+            ));
+        }
+        let code = got.body["referral_code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let owner = self.get(&["customers", "validate-code", &code]).await?;
+        if owner.status != 200 || owner.body["source_id"] != id.as_str() {
+            return Err(fail(
+                format!(
+                    "{race}: its code {code:?} validates to {} {}",
+                    owner.status, owner.body
+                ),
+                evidence,
+            ));
+        }
+        Ok(())
+    }
+}

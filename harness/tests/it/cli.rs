@@ -393,14 +393,15 @@ async fn unusable_arguments_exit_2() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn help_describes_replay_and_engage() {
+async fn help_describes_replay_engage_and_check() {
     let output = run_harness(args(&["--help"])).await;
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let stdout = String::from_utf8(output.stdout.clone()).expect("utf-8");
     assert_eq!(
         stdout,
         "Replays Segment traffic against a Rehook-compatible server, playing Segment's \
-         ingestion and the Rehook destination's mapping.\n\
+         ingestion and the Rehook destination's mapping, and checks such a server against the \
+         contract.\n\
          \n\
          Usage: rehook-harness <COMMAND>\n\
          \n\
@@ -409,6 +410,8 @@ async fn help_describes_replay_and_engage() {
          gzip too)\n  \
          engage  Play Segment Engage syncing an audience: identify calls to a front door's \
          /v1/batch\n  \
+         check   Check the contract: the named scenarios, then randomised sequences against \
+         the reference model and a concurrency race\n  \
          help    Print this message or the help of the given subcommand(s)\n\
          \n\
          Options:\n  \

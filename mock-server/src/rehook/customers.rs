@@ -3,6 +3,7 @@
 use dashmap::mapref::entry::Entry;
 use serde_json::{Map, Value, json};
 
+use super::fault::fault;
 use super::input::CustomerInput;
 use crate::error::{ApiError, ErrorCode};
 use crate::store::{App, Customer, CustomerRecord};
@@ -28,13 +29,26 @@ pub fn upsert(app: &App, input: CustomerInput, now: &str) -> Result<Upserted, Ap
             if let Some(code) = &input.referral_code
                 && *code != record.referral_code
             {
-                claim(app, code, &record.source_id)?;
+                let claimed = claim(app, code, &record.source_id);
+                if claimed.is_err()
+                    && fault!(app.config, ConflictWritesMetadata)
+                    && let Some(metadata) = &input.metadata
+                {
+                    record.metadata.extend(metadata.clone());
+                }
+                claimed?;
                 let old = std::mem::replace(&mut record.referral_code, code.clone());
-                data.codes
-                    .remove_if(&old, |_, owner| *owner == record.source_id);
+                if !fault!(app.config, FreedCodeStillTaken) {
+                    data.codes
+                        .remove_if(&old, |_, owner| *owner == record.source_id);
+                }
             }
             if let Some(metadata) = input.metadata {
-                record.metadata.extend(metadata);
+                if fault!(app.config, MetadataReplaced) {
+                    record.metadata = metadata;
+                } else {
+                    record.metadata.extend(metadata);
+                }
             }
             record.updated_at = now.to_owned();
             Ok(Upserted::Updated(app.render(record)))
@@ -81,6 +95,12 @@ pub(crate) fn new_record(
 /// Take `code` for `owner` if it is free: the check and the write are one `entry` step.
 fn claim(app: &App, code: &str, owner: &str) -> Result<(), ApiError> {
     match app.data.codes.entry(code.to_owned()) {
+        Entry::Occupied(mut taken)
+            if taken.get() != owner && fault!(app.config, TakenCodeClaimable) =>
+        {
+            taken.insert(owner.to_owned());
+            Ok(())
+        }
         Entry::Occupied(taken) if taken.get() != owner => Err(ApiError::new(
             ErrorCode::ReferralCodeTaken,
             format!("referral_code {code:?} belongs to another customer"),

@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::{Map, json};
 
 use super::customers::new_record;
+use super::fault::fault;
 use super::input::{EventInput, conversion_code};
 use crate::error::{ApiError, ErrorCode};
 use crate::store::app::lock;
@@ -44,9 +45,23 @@ pub struct Invoked {
 /// (`422 REFERRAL_CODE_UNKNOWN`) other than the caller (`422 SELF_REFERRAL`); each refusal
 /// happens before anything is written.
 pub fn invoke(app: &App, input: EventInput, now: &str) -> Result<Invoked, ApiError> {
+    let conversion = app.config.is_conversion(&input.event_name);
+    record(app, input, now, conversion)
+}
+
+/// [`invoke`], with the event taken as a conversion or not as `conversion` says.
+pub(crate) fn record(
+    app: &App,
+    input: EventInput,
+    now: &str,
+    conversion: bool,
+) -> Result<Invoked, ApiError> {
     let data = &app.data;
-    let conversion_code = if app.config.is_conversion(&input.event_name) {
-        Some(conversion_code(input.metadata.as_ref())?)
+    let conversion_code = if conversion {
+        match conversion_code(input.metadata.as_ref()) {
+            Err(_) if fault!(app.config, ConversionWithoutCodeAccepted) => None,
+            code => Some(code?),
+        }
     } else {
         None
     };
@@ -64,7 +79,7 @@ pub fn invoke(app: &App, input: EventInput, now: &str) -> Result<Invoked, ApiErr
                 )
                 .with_details(json!({ "field": "metadata.referral_code", "referral_code": code }))
             })?;
-            if owner == input.source_id {
+            if owner == input.source_id && !fault!(app.config, SelfReferralAccepted) {
                 return Err(ApiError::new(
                     ErrorCode::SelfReferral,
                     format!("referral_code {code:?} belongs to the caller itself"),
@@ -83,12 +98,21 @@ pub fn invoke(app: &App, input: EventInput, now: &str) -> Result<Invoked, ApiErr
         }
     };
     let referral = advocate.map(|advocate| match &record.referred_by {
-        Some(existing) => ReferralOutcome {
-            advocate: existing.clone(),
-            status: ReferralStatus::AlreadyReferred,
-        },
-        None => {
-            record.referred_by = Some(advocate.clone());
+        Some(existing)
+            if !(fault!(app.config, ReferredFriendReattributed) && *existing != advocate) =>
+        {
+            ReferralOutcome {
+                advocate: existing.clone(),
+                status: ReferralStatus::AlreadyReferred,
+            }
+        }
+        _ => {
+            // Only a faulty server gets here with an advocate already set: it moves the friend.
+            if let Some(old) = record.referred_by.replace(advocate.clone())
+                && let Some(mut list) = data.referrals.get_mut(&old)
+            {
+                list.retain(|r| r.friend != record.source_id);
+            }
             record.updated_at = now.to_owned();
             data.referrals
                 .entry(advocate.clone())

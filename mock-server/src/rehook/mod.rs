@@ -4,14 +4,16 @@
 
 pub mod customers;
 pub mod events;
+pub mod fault;
 pub mod input;
 
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
 use crate::config::DropMode;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::store::{App, DropEntry};
+use fault::fault;
 pub use input::is_valid_code;
 
 /// The two writing calls of the Rehook API.
@@ -52,10 +54,22 @@ pub fn apply(
     ctx: &CallContext,
 ) -> Result<Answer, ApiError> {
     let result = match call {
+        _ if fault!(app.config, NumericSourceIdRejected)
+            && body.get("source_id").is_some_and(Value::is_number) =>
+        {
+            Err(
+                ApiError::new(ErrorCode::InvalidSourceId, "source_id must be a string")
+                    .with_details(json!({ "field": "source_id" })),
+            )
+        }
         Call::UpsertCustomer => input::CustomerInput::parse(body).and_then(|input| {
             Ok(match customers::upsert(app, input, &ctx.now)? {
                 customers::Upserted::Created(c) => Answer {
-                    status: StatusCode::CREATED,
+                    status: if fault!(app.config, CreateAnswersOk) {
+                        StatusCode::OK
+                    } else {
+                        StatusCode::CREATED
+                    },
                     body: json!(c),
                 },
                 customers::Upserted::Updated(c) => Answer {
@@ -74,21 +88,34 @@ pub fn apply(
     };
     match result {
         Err(refusal) if refusal.code.is_business_drop() => {
-            app.log_drop(DropEntry {
-                request_id: ctx.request_id.clone(),
-                at: ctx.now.clone(),
-                layer: "rehook".to_owned(),
-                endpoint: ctx.endpoint.clone(),
-                reason: refusal.code.as_str().to_owned(),
-                status: refusal.status().as_u16(),
-                body: Value::Object(body.clone()),
-            });
+            if !(fault!(app.config, UnprocessableNotLogged)
+                && refusal.status() == StatusCode::UNPROCESSABLE_ENTITY)
+            {
+                app.log_drop(DropEntry {
+                    request_id: ctx.request_id.clone(),
+                    at: ctx.now.clone(),
+                    layer: "rehook".to_owned(),
+                    endpoint: ctx.endpoint.clone(),
+                    reason: refusal.code.as_str().to_owned(),
+                    status: refusal.status().as_u16(),
+                    body: Value::Object(body.clone()),
+                });
+            }
             match app.config.drop_mode {
                 DropMode::Reject => Err(refusal),
-                DropMode::Accept => Ok(Answer {
-                    status: StatusCode::OK,
-                    body: json!({"status": "dropped", "reason": refusal.code.as_str()}),
-                }),
+                DropMode::Accept => {
+                    if call == Call::InvokeEvent
+                        && fault!(app.config, AcceptedDropStored)
+                        && let Ok(input) = input::EventInput::parse(body)
+                    {
+                        // Stored as a plain event, which never fails.
+                        let _ = events::record(app, input, &ctx.now, false);
+                    }
+                    Ok(Answer {
+                        status: StatusCode::OK,
+                        body: json!({"status": "dropped", "reason": refusal.code.as_str()}),
+                    })
+                }
             }
         }
         other => other,

@@ -162,12 +162,15 @@ impl App {
 
     /// The customers `advocate` referred, oldest referral first.
     pub fn referred_by(&self, advocate: &str) -> Vec<Customer> {
-        let friends: Vec<String> = self
+        let mut friends: Vec<String> = self
             .data
             .referrals
             .get(advocate)
             .map(|list| list.iter().map(|r| r.friend.clone()).collect())
             .unwrap_or_default();
+        if crate::rehook::fault::fault!(self.config, ReferralListNewestFirst) {
+            friends.reverse();
+        }
         friends.iter().filter_map(|f| self.customer(f)).collect()
     }
 

@@ -13,6 +13,7 @@ mod common_rules;
 mod concurrency;
 mod customers;
 mod events;
+mod faults;
 mod front_door;
 mod mappings;
 mod real_clients;

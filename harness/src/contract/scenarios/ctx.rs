@@ -1,0 +1,645 @@
+//! What a scenario works with: [`Ctx`] makes the calls and records them, [`Got`] holds one
+//! answer and checks expectations on it, [`Mismatch`] says which expectation broke.
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+
+use rehook_mock::segment::{self, Action, Mapped};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::{Env, Scenario, Step};
+use crate::contract::target::{Api, Request, Response, Target, path};
+
+/// An expectation the server broke, in one or a few lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch(pub String);
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// `Err` with `message` unless `condition` holds.
+pub(crate) fn ensure(condition: bool, message: impl FnOnce() -> String) -> Step {
+    if condition {
+        Ok(())
+    } else {
+        Err(Mismatch(message()))
+    }
+}
+
+/// One entry of a scenario's transcript.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Entry {
+    /// A call and its answer (or why none came).
+    Call {
+        /// What was sent.
+        #[serde(flatten)]
+        request: Request,
+        /// What came back.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        response: Option<Response>,
+        /// Why nothing came back.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+    /// A Segment message the harness played (ingestion, then the destination's mapping); the
+    /// Rehook call it made, if any, is the entry before it.
+    Segment {
+        /// The message.
+        #[serde(rename = "segment")]
+        message: Value,
+        /// `delivered`, `dropped`, `filtered` or `error`.
+        outcome: String,
+        /// Why it was dropped: the ingestion or mapping reason, or the Rehook code.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+}
+
+/// One answer and the call it answers, for checking expectations.
+#[derive(Debug, Clone)]
+pub struct Got {
+    /// `call 3 (POST /customers)`: names the call in a mismatch.
+    label: String,
+    response: Response,
+}
+
+impl Got {
+    /// The answer's status.
+    pub fn code(&self) -> u16 {
+        self.response.status
+    }
+
+    /// The answer's JSON body.
+    pub fn body(&self) -> &Value {
+        &self.response.body
+    }
+
+    /// The answer's `x-request-id`.
+    pub fn request_id(&self) -> Option<&str> {
+        self.response.request_id.as_deref()
+    }
+
+    /// The error body's `code` of a 4xx or 5xx answer.
+    pub fn error_code(&self) -> Option<String> {
+        (self.response.status >= 400).then(|| {
+            self.at("/code")
+                .as_str()
+                .map_or_else(|| format!("HTTP_{}", self.response.status), str::to_owned)
+        })
+    }
+
+    /// The value at a JSON pointer (`/referral/status`), `null` when absent.
+    pub fn at(&self, pointer: &str) -> &Value {
+        self.response.body.pointer(pointer).unwrap_or(&Value::Null)
+    }
+
+    /// The string at a JSON pointer; a mismatch when it is not a string.
+    pub fn text(&self, pointer: &str) -> Step<String> {
+        match self.at(pointer) {
+            Value::String(s) => Ok(s.clone()),
+            other => Err(self.mismatch(&format!("a string at {pointer}"), other)),
+        }
+    }
+
+    fn mismatch(&self, expected: &str, got: &Value) -> Mismatch {
+        self.mismatch_text(expected, &compact(got))
+    }
+
+    fn mismatch_text(&self, expected: &str, got: &str) -> Mismatch {
+        Mismatch(format!(
+            "{}: expected {expected}, got {got}\n  answer: {} {}",
+            self.label,
+            self.response.status,
+            compact(&self.response.body)
+        ))
+    }
+
+    /// Expects the status.
+    pub fn status(&self, expected: u16) -> Step<&Self> {
+        if self.response.status == expected {
+            Ok(self)
+        } else {
+            Err(self.mismatch(&format!("status {expected}"), &json!(self.response.status)))
+        }
+    }
+
+    /// Expects a JSON error: the status, `code`, a `message` sentence and a `request_id`
+    /// that is the answer's `x-request-id`.
+    pub fn error(&self, status: u16, code: &str) -> Step<&Self> {
+        if self.response.status != status || self.at("/code") != code {
+            let got = format!(
+                "{} {}",
+                self.response.status,
+                self.at("/code").as_str().unwrap_or("(no code)")
+            );
+            return Err(self.mismatch_text(&format!("{status} {code}"), &got));
+        }
+        if self.at("/message").as_str().is_none_or(str::is_empty) {
+            return Err(self.mismatch("a non-empty `message`", self.at("/message")));
+        }
+        let id = self.at("/request_id");
+        let header = self.request_id();
+        if !id.as_str().is_some_and(|id| id.starts_with("req_")) || id.as_str() != header {
+            return Err(self.mismatch(
+                &format!("`request_id` req_... equal to x-request-id {header:?}"),
+                id,
+            ));
+        }
+        Ok(self)
+    }
+
+    /// Expects the value at a JSON pointer.
+    pub fn field(&self, pointer: &str, expected: impl Into<Value>) -> Step<&Self> {
+        let expected = expected.into();
+        let got = self.at(pointer);
+        if *got == expected {
+            Ok(self)
+        } else {
+            Err(self.mismatch(&format!("{pointer} = {}", compact(&expected)), got))
+        }
+    }
+
+    /// An answer header (only `allow`, `content-type` and `www-authenticate` are kept).
+    pub fn header_value(&self, name: &str) -> Option<String> {
+        self.response.headers.get(name).cloned()
+    }
+
+    /// Expects an answer header.
+    pub fn header(&self, name: &str, expected: &str) -> Step<&Self> {
+        let got = self.response.headers.get(name);
+        if got.map(String::as_str) == Some(expected) {
+            Ok(self)
+        } else {
+            Err(self.mismatch(
+                &format!("header {name}: {expected}"),
+                &got.map_or(Value::Null, |g| json!(g)),
+            ))
+        }
+    }
+
+    /// Expects a condition on the answer, described by `expected`.
+    pub fn holds(&self, expected: &str, condition: impl FnOnce(&Value) -> bool) -> Step<&Self> {
+        if condition(&self.response.body) {
+            Ok(self)
+        } else {
+            Err(self.mismatch(expected, &self.response.body))
+        }
+    }
+
+    /// Expects a customer object of the contract's shape: a `cust_` id, a string code, an
+    /// object `metadata`, a count, `referred_by`, the referral link ending in the code, times.
+    pub fn customer_shape(&self, pointer: &str) -> Step<&Self> {
+        let c = self.at(pointer);
+        let code = c["referral_code"].as_str().unwrap_or("");
+        let ok = is_id(&c["id"], "cust_")
+            && c["source_id"].is_string()
+            && !code.is_empty()
+            && c["metadata"].is_object()
+            && c["referral_count"].is_u64()
+            && (c["referred_by"].is_null() || c["referred_by"].is_string())
+            && c["referral_link"]
+                .as_str()
+                .is_some_and(|l| l.ends_with(&format!("/{code}")))
+            && c["created_at"].is_string()
+            && c["updated_at"].is_string();
+        if ok {
+            Ok(self)
+        } else {
+            Err(self.mismatch(
+                &format!(
+                    "a customer at {pointer:?} (cust_ id, code, metadata object, count, link)"
+                ),
+                c,
+            ))
+        }
+    }
+}
+
+/// Whether `value` is `prefix` + 21 ASCII alphanumerics.
+pub(crate) fn is_id(value: &Value, prefix: &str) -> bool {
+    value.as_str().is_some_and(|s| {
+        s.strip_prefix(prefix)
+            .is_some_and(|rest| rest.len() == 21 && rest.chars().all(|c| c.is_ascii_alphanumeric()))
+    })
+}
+
+/// Whether `code` looks generated: six letters A–Z.
+pub(crate) fn is_generated_code(code: &str) -> bool {
+    code.len() == 6 && code.chars().all(|c| c.is_ascii_uppercase())
+}
+
+/// JSON on one line, cut at 300 characters.
+pub(crate) fn compact(value: &Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() > 300 {
+        let cut: String = text.chars().take(300).collect();
+        format!("{cut}…")
+    } else {
+        text
+    }
+}
+
+/// What became of a Segment message the harness played.
+#[derive(Debug, Clone)]
+pub struct Played {
+    /// `delivered`, `dropped`, `filtered` or `error`.
+    pub outcome: &'static str,
+    /// Why it was dropped.
+    pub reason: Option<String>,
+    /// The Rehook call's answer, when a call was made.
+    pub answer: Option<Got>,
+}
+
+impl Played {
+    /// Expects an outcome and reason (`("dropped", Some("anonymous_only"))`).
+    pub fn expect(&self, label: &str, outcome: &str, reason: Option<&str>) -> Step<&Self> {
+        ensure(
+            self.outcome == outcome && self.reason.as_deref() == reason,
+            || {
+                format!(
+                    "segment message {label}: expected {outcome}{}, got {}{}",
+                    reason.map(|r| format!(" ({r})")).unwrap_or_default(),
+                    self.outcome,
+                    self.reason
+                        .as_deref()
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default()
+                )
+            },
+        )?;
+        Ok(self)
+    }
+
+    /// The Rehook call's answer; a mismatch when the message made no call.
+    pub fn answer(&self, label: &str) -> Step<&Got> {
+        self.answer
+            .as_ref()
+            .ok_or_else(|| Mismatch(format!("segment message {label}: no Rehook call was made")))
+    }
+}
+
+/// A scenario's view of the run: the target, its own names, and the transcript so far.
+pub struct Ctx<'t> {
+    target: &'t Target,
+    /// `<seed>-<scenario name>`: the start of every source_id the scenario makes.
+    prefix: String,
+    /// `<seed>-<short name>`: the start of every code (kept short: codes hold 64 characters).
+    code_prefix: String,
+    seed: u64,
+    name: &'static str,
+    conversion: String,
+    transcript: Vec<Entry>,
+    /// Segment's `messageId`s seen in this scenario (one scenario is one Segment source).
+    seen: HashSet<String>,
+}
+
+impl<'t> Ctx<'t> {
+    pub(super) fn new(target: &'t Target, name: &'static str, env: &Env) -> Self {
+        let short: String = name
+            .split_once('.')
+            .map_or(name, |(_, rule)| rule)
+            .chars()
+            .take(28)
+            .collect();
+        Self {
+            target,
+            prefix: format!("{}-{name}", env.seed),
+            code_prefix: format!("{}-{short}", env.seed),
+            seed: env.seed,
+            name,
+            conversion: env.conversion_event.clone(),
+            transcript: Vec::new(),
+            seen: HashSet::new(),
+        }
+    }
+
+    /// A source_id of this scenario: `<seed>-<scenario>-<tag>`.
+    pub fn sid(&self, tag: &str) -> String {
+        format!("{}-{tag}", self.prefix)
+    }
+
+    /// A referral code of this scenario: `<seed>-<rule>-<tag>` (no white space, under 64
+    /// characters, never six letters, so never one the server generates).
+    pub fn code(&self, tag: &str) -> String {
+        format!("{}-{tag}", self.code_prefix)
+    }
+
+    /// A number of this scenario (below 2^53, so exact as a JSON number anywhere).
+    pub fn number(&self, tag: &str) -> u64 {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for byte in self
+            .seed
+            .to_le_bytes()
+            .iter()
+            .chain(self.name.as_bytes())
+            .chain(tag.as_bytes())
+        {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        1_000_000_000 + hash % 8_000_000_000_000_000
+    }
+
+    /// The API key of the application under check.
+    pub fn api_key(&self) -> &str {
+        self.target.api_key()
+    }
+
+    /// The conversion event of the application under check.
+    pub fn conversion(&self) -> &str {
+        &self.conversion
+    }
+
+    /// An event name that is not a conversion event.
+    pub fn other_event(&self) -> &'static str {
+        if self.conversion == "page_viewed" {
+            "page_viewed_2"
+        } else {
+            "page_viewed"
+        }
+    }
+
+    /// Sends `request`, records it, and returns its answer; no answer is a mismatch.
+    pub async fn send(&mut self, request: Request) -> Step<Got> {
+        let label = format!("call {} ({})", self.calls() + 1, request.line());
+        let result = self.target.send(&request).await;
+        match result {
+            Ok(response) => {
+                self.transcript.push(Entry::Call {
+                    request,
+                    response: Some(response.clone()),
+                    error: None,
+                });
+                Ok(Got { label, response })
+            }
+            Err(error) => {
+                self.transcript.push(Entry::Call {
+                    request,
+                    response: None,
+                    error: Some(error.clone()),
+                });
+                Err(Mismatch(format!("{label}: no answer: {error}")))
+            }
+        }
+    }
+
+    fn calls(&self) -> usize {
+        self.transcript
+            .iter()
+            .filter(|e| matches!(e, Entry::Call { .. }))
+            .count()
+    }
+
+    /// `POST /customers` with a JSON body.
+    pub async fn upsert(&mut self, body: Value) -> Step<Got> {
+        self.send(Request::new("POST", Api::Rehook, "/customers").json(body))
+            .await
+    }
+
+    /// `POST /events/invoke` with a JSON body.
+    pub async fn invoke(&mut self, body: Value) -> Step<Got> {
+        self.send(Request::new("POST", Api::Rehook, "/events/invoke").json(body))
+            .await
+    }
+
+    /// `GET` a Rehook API path made of `segments`.
+    pub async fn get(&mut self, segments: &[&str]) -> Step<Got> {
+        self.send(Request::new("GET", Api::Rehook, path(segments)))
+            .await
+    }
+
+    /// `GET /customers/{id}`, expecting `200` and a customer; returns it.
+    pub async fn customer(&mut self, id: &str) -> Step<Got> {
+        let got = self.get(&["customers", id]).await?;
+        got.status(200)?.customer_shape("")?;
+        Ok(got)
+    }
+
+    /// `GET /customers/{id}`, expecting `404 CUSTOMER_NOT_FOUND`: nothing was stored.
+    pub async fn absent(&mut self, id: &str) -> Step {
+        self.get(&["customers", id])
+            .await?
+            .error(404, "CUSTOMER_NOT_FOUND")?;
+        Ok(())
+    }
+
+    /// Creates a customer with `code`, expecting `201`.
+    pub async fn create(&mut self, sid: &str, code: &str) -> Step<Got> {
+        let got = self
+            .upsert(json!({"source_id": sid, "referral_code": code}))
+            .await?;
+        got.status(201)?.field("/referral_code", code)?;
+        Ok(got)
+    }
+
+    /// A conversion event from `sid` with `code`.
+    pub async fn convert(&mut self, sid: &str, code: Value) -> Step<Got> {
+        let event = self.conversion.clone();
+        self.invoke(
+            json!({"event_name": event, "source_id": sid, "metadata": {"referral_code": code}}),
+        )
+        .await
+    }
+
+    /// A `GET` on the admin API (`?app=` added), expecting a success; returns the body.
+    pub async fn admin_get(&mut self, path: &str) -> Step<Value> {
+        let got = self.send(Request::new("GET", Api::Admin, path)).await?;
+        got.status(200)?;
+        Ok(got.body().clone())
+    }
+
+    /// The drop-log entry for `request_id`, if there is one.
+    pub async fn drop_entry(&mut self, request_id: Option<&str>) -> Step<Option<Value>> {
+        let drops = self.admin_get("/drops").await?;
+        let Some(id) = request_id else {
+            return Err(Mismatch("the refusal carried no x-request-id".to_owned()));
+        };
+        Ok(drops
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|d| d["request_id"] == id)
+            .cloned())
+    }
+
+    /// Plays one Segment message as Segment would (ingestion with this scenario's seen
+    /// `messageId`s, then the Rehook destination's default mapping) and sends the mapped
+    /// Rehook call, as `rehook-harness replay` does.
+    pub async fn play(&mut self, message: Value) -> Step<Played> {
+        let mapped = match segment::ingest(&message, &mut self.seen) {
+            Err(drop) => Err(drop.reason().to_owned()),
+            Ok(accepted) => Ok(segment::map_default(&accepted)),
+        };
+        let played = match mapped {
+            Err(reason) => Played {
+                outcome: "dropped",
+                reason: Some(reason),
+                answer: None,
+            },
+            Ok(Mapped::Filtered) => Played {
+                outcome: "filtered",
+                reason: None,
+                answer: None,
+            },
+            Ok(Mapped::Disabled) => Played {
+                outcome: "filtered",
+                reason: Some(segment::INTEGRATIONS_DISABLED.to_owned()),
+                answer: None,
+            },
+            Ok(Mapped::Dropped { reason, .. }) => Played {
+                outcome: "dropped",
+                reason: Some(reason.reason().to_owned()),
+                answer: None,
+            },
+            Ok(Mapped::Call(call)) => {
+                let got = match call.action {
+                    Action::IdentifyUser => self.upsert(call.body).await?,
+                    Action::TrackEvent => self.invoke(call.body).await?,
+                };
+                // As `replay` reads answers: 2xx delivered (or an accepted drop), 4xx dropped
+                // with the code, anything else an error.
+                let (outcome, reason) = match got.code() {
+                    200..=299 if got.at("/status") == "dropped" => {
+                        ("dropped", got.at("/reason").as_str().map(str::to_owned))
+                    }
+                    200..=299 => ("delivered", None),
+                    400..=499 => ("dropped", got.error_code()),
+                    status => (
+                        "error",
+                        Some(got.error_code().unwrap_or_else(|| format!("HTTP_{status}"))),
+                    ),
+                };
+                Played {
+                    outcome,
+                    reason,
+                    answer: Some(got),
+                }
+            }
+        };
+        self.transcript.push(Entry::Segment {
+            message,
+            outcome: played.outcome.to_owned(),
+            reason: played.reason.clone(),
+        });
+        Ok(played)
+    }
+
+    /// The failure text: the mismatch, then the calls that show it as `curl` lines.
+    pub(super) fn failure(&self, scenario: &Scenario, mismatch: &Mismatch) -> String {
+        let mut text = format!("{}\n  rule: {}\n", mismatch, scenario.rule);
+        let _ = writeln!(
+            text,
+            "  replay (export REHOOK_API_SECRET first{}):",
+            if self
+                .transcript
+                .iter()
+                .any(|e| matches!(e, Entry::Call { request, .. } if request.api == Api::Admin))
+            {
+                "; REHOOK_ADMIN_TOKEN if the admin API needs one"
+            } else {
+                ""
+            }
+        );
+        for entry in &self.transcript {
+            match entry {
+                Entry::Call { request, .. } => {
+                    let _ = writeln!(text, "    {}", self.target.curl(request));
+                }
+                Entry::Segment {
+                    message,
+                    outcome,
+                    reason,
+                } => {
+                    let _ = writeln!(
+                        text,
+                        "    # segment message {} -> {outcome}{}",
+                        compact(message),
+                        reason
+                            .as_deref()
+                            .map(|r| format!(" ({r})"))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+        }
+        text.trim_end().to_owned()
+    }
+
+    pub(super) fn into_transcript(self) -> Vec<Entry> {
+        self.transcript
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn got(status: u16, body: Value, request_id: Option<&str>) -> Got {
+        Got {
+            label: "call 2 (POST /customers)".to_owned(),
+            response: Response {
+                status,
+                headers: BTreeMap::new(),
+                request_id: request_id.map(str::to_owned),
+                body,
+            },
+        }
+    }
+
+    #[test]
+    fn a_wrong_status_names_the_call_and_shows_the_answer() {
+        let mismatch = got(201, json!({"id": "cust_1"}), None)
+            .status(200)
+            .expect_err("201 is not 200");
+        assert_eq!(
+            mismatch.0,
+            "call 2 (POST /customers): expected status 200, got 201\n  answer: 201 {\"id\":\"cust_1\"}"
+        );
+    }
+
+    #[test]
+    fn an_error_needs_its_code_a_message_and_the_request_id() {
+        let body =
+            json!({"code": "REFERRAL_CODE_TAKEN", "message": "taken", "request_id": "req_a1"});
+        assert!(
+            got(409, body.clone(), Some("req_a1"))
+                .error(409, "REFERRAL_CODE_TAKEN")
+                .is_ok()
+        );
+        let wrong_code = got(409, body.clone(), Some("req_a1"))
+            .error(422, "SELF_REFERRAL")
+            .expect_err("another code");
+        assert!(wrong_code.0.starts_with(
+            "call 2 (POST /customers): expected 422 SELF_REFERRAL, got 409 REFERRAL_CODE_TAKEN"
+        ));
+        let other_id = got(409, body, Some("req_b2"));
+        assert!(
+            other_id.error(409, "REFERRAL_CODE_TAKEN").is_err(),
+            "the body's request_id must be the header's"
+        );
+        let no_message = got(
+            409,
+            json!({"code": "REFERRAL_CODE_TAKEN", "request_id": "req_a1"}),
+            Some("req_a1"),
+        );
+        assert!(no_message.error(409, "REFERRAL_CODE_TAKEN").is_err());
+    }
+
+    #[test]
+    fn ids_and_generated_codes_have_their_shape() {
+        assert!(is_id(&json!("cust_abcdefghij0123456789K"), "cust_"));
+        assert!(!is_id(&json!("cust_short"), "cust_"));
+        assert!(!is_id(&json!("evt_abcdefghij0123456789K"), "cust_"));
+        assert!(is_generated_code("KBLGPN"));
+        assert!(!is_generated_code("KBLGP1"));
+        assert!(!is_generated_code("kblgpn"));
+        assert!(!is_generated_code("KBLGPNX"));
+    }
+}
