@@ -1830,6 +1830,10 @@ async fn state_imports_take_every_delivery_entry_the_front_door_can_write() {
     .ok(200);
 }
 
+/// What a refused import holds: what it shows, the delivery log, the seen messageIds and
+/// custom mappings.
+type ImportCase = (&'static str, Vec<Value>, Vec<&'static str>, Option<Value>);
+
 #[tokio::test]
 async fn state_imports_refuse_delivery_entries_the_front_door_could_never_write() {
     // Regression: each of these was imported with 200.
@@ -1845,7 +1849,7 @@ async fn state_imports_refuse_delivery_entries_the_front_door_could_never_write(
             None,
         )
     };
-    let cases: Vec<(&str, Vec<Value>, Vec<&str>, Option<Value>)> = vec![
+    let cases: Vec<ImportCase> = vec![
         (
             "identify with action track_event (default mappings)",
             vec![delivery(
