@@ -1,5 +1,5 @@
 //! The contract as properties: random sequences checked against the reference model, the
-//! concurrent race, and the failure report of a deliberately wrong server.
+//! concurrent race, and the failure reports of deliberately wrong servers.
 
 use rehook_harness::Client;
 use rehook_harness::contract::race;
