@@ -408,9 +408,61 @@ impl Client {
         self.admin_json(Method::GET, &["deliveries"]).await
     }
 
-    /// `GET /__admin/config`: the applications and their settings (secrets left out).
+    /// `GET /__admin/deliveries?after=N`: the entries of the delivery log after its first
+    /// `after`, so a reader that has read `after` entries fetches only the new ones (its next
+    /// cursor is `after` plus the number returned). A cursor past the end (the log was reset
+    /// since) is an error.
+    pub async fn admin_deliveries_after(
+        &self,
+        after: usize,
+    ) -> Result<Vec<DeliveryLogEntry>, ClientError> {
+        let mut url = self.admin_url(&["deliveries"]);
+        url.query_pairs_mut()
+            .append_pair("after", &after.to_string());
+        let answer = self.admin_at(Method::GET, url.clone()).await?;
+        decode(Method::GET, &url, answer)
+    }
+
+    /// The delivery log's length, the cursor after its last entry, without reading the log:
+    /// `GET /__admin/deliveries?limit=0` and its `x-delivery-log-length` header.
+    pub async fn admin_delivery_log_length(&self) -> Result<usize, ClientError> {
+        let mut url = self.admin_url(&["deliveries"]);
+        url.query_pairs_mut().append_pair("limit", "0");
+        let mut request = self.http.get(url.clone());
+        if let Some(token) = &self.admin_token {
+            request = request.bearer_auth(token);
+        }
+        let transport = |source: reqwest::Error| ClientError::Transport {
+            method: Method::GET,
+            url: url.to_string(),
+            source: source.without_url(),
+        };
+        let response = request.send().await.map_err(transport)?;
+        let status = response.status().as_u16();
+        let length = response
+            .headers()
+            .get("x-delivery-log-length")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let bytes = response.bytes().await.map_err(transport)?;
+        match length {
+            Some(length) if (200..300).contains(&status) => Ok(length),
+            _ => Err(ClientError::Status {
+                method: Method::GET,
+                url: url.to_string(),
+                status,
+                body: read_json(&bytes).unwrap_or(Value::Null),
+            }),
+        }
+    }
+
+    /// `GET /__admin/config`: the applications and their settings (secrets left out). The
+    /// config is server-wide, so the request names no application: it works whatever API
+    /// key this client has.
     pub async fn admin_config(&self) -> Result<Value, ClientError> {
-        self.admin_json(Method::GET, &["config"]).await
+        let url = join(&self.origin, ["__admin", "config"]);
+        let answer = self.admin_at(Method::GET, url.clone()).await?;
+        decode(Method::GET, &url, answer)
     }
 
     /// The same server, for the application with API key `api_key` (admin calls select it
@@ -450,18 +502,19 @@ impl Client {
         segments: &[&str],
     ) -> Result<T, ClientError> {
         let (url, answer) = self.admin(method.clone(), segments).await?;
-        serde_json::from_value(answer.body).map_err(|e| ClientError::Body {
-            method,
-            url: url.to_string(),
-            status: answer.status,
-            reason: e.to_string(),
-        })
+        decode(method, &url, answer)
     }
 
     /// An admin call under the origin's `/__admin` (whatever the base URL's path), for this
     /// client's application (`?app=<api key>`).
     async fn admin(&self, method: Method, segments: &[&str]) -> Result<(Url, Answer), ClientError> {
         let url = self.admin_url(segments);
+        let answer = self.admin_at(method, url.clone()).await?;
+        Ok((url, answer))
+    }
+
+    /// An admin call to `url` that must succeed, with the admin token when there is one.
+    async fn admin_at(&self, method: Method, url: Url) -> Result<Answer, ClientError> {
         let mut request = self.http.request(method.clone(), url.clone());
         if let Some(token) = &self.admin_token {
             request = request.bearer_auth(token);
@@ -477,7 +530,7 @@ impl Client {
                 body: answer.body,
             });
         }
-        Ok((url, answer))
+        Ok(answer)
     }
 
     /// A Rehook API URL: the base URL, path included, then `segments`, each percent-encoded.
@@ -521,11 +574,11 @@ impl Client {
         let body = if bytes.iter().all(u8::is_ascii_whitespace) {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).map_err(|e| ClientError::Body {
+            read_json(&bytes).map_err(|reason| ClientError::Body {
                 method: method.clone(),
                 url: url.to_string(),
                 status,
-                reason: format!("{e} in {:?}", String::from_utf8_lossy(&bytes)),
+                reason,
             })?
         };
         Ok(Answer {
@@ -534,6 +587,36 @@ impl Client {
             request_id,
         })
     }
+}
+
+/// The deepest answer the client reads: a server may answer with more levels than it takes
+/// (the fake echoes 128-level metadata inside a customer, inside a list), and serde_json's
+/// own limit (127) would refuse those; a bound is kept so that no answer can exhaust the stack.
+pub const MAX_ANSWER_DEPTH: usize = 256;
+
+/// Reads an answer body as JSON, nested up to [`MAX_ANSWER_DEPTH`] levels.
+fn read_json(bytes: &[u8]) -> Result<Value, String> {
+    rehook_mock::body::parse_json(bytes, MAX_ANSWER_DEPTH).map_err(|e| {
+        format!(
+            "{} in {:?}",
+            e.message.replace("the request body", "the body"),
+            String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
+        )
+    })
+}
+
+/// An admin answer's body decoded into `T`.
+fn decode<T: DeserializeOwned>(
+    method: Method,
+    url: &Url,
+    answer: Answer,
+) -> Result<T, ClientError> {
+    serde_json::from_value(answer.body).map_err(|e| ClientError::Body {
+        method,
+        url: url.to_string(),
+        status: answer.status,
+        reason: e.to_string(),
+    })
 }
 
 /// `base` with `segments` appended to its path, each percent-encoded as one segment.

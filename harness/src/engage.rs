@@ -56,6 +56,16 @@ pub struct EngageArgs {
     /// Print one JSON document (every sync and the calls it sent) instead of lines.
     #[arg(long)]
     pub json: bool,
+
+    /// The admin token of a target started with --admin-token, to check through its admin API
+    /// that an application owns the write key.
+    #[arg(
+        long,
+        value_name = "T",
+        env = "REHOOK_ADMIN_TOKEN",
+        requires = "base_url"
+    )]
+    pub admin_token: Option<String>,
 }
 
 /// Why an engage run cannot start or went wrong.

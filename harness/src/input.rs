@@ -248,8 +248,15 @@ impl<'t> Parser<'t> {
     }
 
     fn parse(mut self) -> Result<(Format, Vec<InputMessage>), InputError> {
+        if let Some(at) = too_deep(self.text) {
+            return Err(InputError::Json {
+                file: self.name.to_owned(),
+                line: 1 + self.newlines.partition_point(|&n| n < at),
+                reason: format!("nested deeper than {MAX_INPUT_DEPTH} levels"),
+            });
+        }
         let mut kinds = Vec::new();
-        let mut stream = serde_json::Deserializer::from_str(self.text).into_iter::<&RawValue>();
+        let mut stream = deep_stream(self.text);
         loop {
             let start = stream.byte_offset();
             match stream.next() {
@@ -285,7 +292,7 @@ impl<'t> Parser<'t> {
     }
 
     fn array_among_lines(&self) -> InputError {
-        let stream = serde_json::Deserializer::from_str(self.text).into_iter::<&RawValue>();
+        let stream = deep_stream(self.text);
         let line = stream
             .flatten()
             .find(|raw| raw.get().starts_with('['))
@@ -304,7 +311,7 @@ impl<'t> Parser<'t> {
         match raw.get().as_bytes().first() {
             Some(b'[') => {
                 let items: Vec<&RawValue> =
-                    serde_json::from_str(raw.get()).map_err(|e| self.json_error(line, &e))?;
+                    from_str_deep(raw.get()).map_err(|e| self.json_error(line, &e))?;
                 for (i, item) in items.into_iter().enumerate() {
                     let item_line = self.line_of(item);
                     let what = format!("item {} of the array", i + 1);
@@ -314,7 +321,7 @@ impl<'t> Parser<'t> {
             }
             Some(b'{') => {
                 let envelope: std::collections::BTreeMap<String, &RawValue> =
-                    serde_json::from_str(raw.get()).map_err(|e| self.json_error(line, &e))?;
+                    from_str_deep(raw.get()).map_err(|e| self.json_error(line, &e))?;
                 match envelope.get("batch") {
                     Some(batch) => {
                         if !batch.get().starts_with('[') {
@@ -324,8 +331,8 @@ impl<'t> Parser<'t> {
                                 found: kind_of_raw(batch),
                             });
                         }
-                        let items: Vec<&RawValue> = serde_json::from_str(batch.get())
-                            .map_err(|e| self.json_error(line, &e))?;
+                        let items: Vec<&RawValue> =
+                            from_str_deep(batch.get()).map_err(|e| self.json_error(line, &e))?;
                         for (i, item) in items.into_iter().enumerate() {
                             let item_line = self.line_of(item);
                             let what = format!("item {} of the batch", i + 1);
@@ -363,8 +370,7 @@ impl<'t> Parser<'t> {
                 found: kind_of_raw(raw),
             });
         }
-        let value: Value =
-            serde_json::from_str(raw.get()).map_err(|e| self.json_error(line, &e))?;
+        let value: Value = from_str_deep(raw.get()).map_err(|e| self.json_error(line, &e))?;
         self.messages.push(InputMessage {
             location: Location {
                 file: self.name.to_owned(),
@@ -408,4 +414,57 @@ fn kind_of_raw(raw: &RawValue) -> &'static str {
         Some(b't' | b'f') => "a boolean",
         _ => "a number",
     }
+}
+
+/// The deepest nesting the input reader takes: a message of the front door's 128 levels inside
+/// an envelope (two more), with room to spare. serde_json's own limit (127) would refuse
+/// messages the front door takes; the bound keeps a hostile file from exhausting the stack.
+pub const MAX_INPUT_DEPTH: usize = 256;
+
+/// The byte offset where `text` first nests deeper than [`MAX_INPUT_DEPTH`], brackets inside
+/// strings not counted.
+fn too_deep(text: &str) -> Option<usize> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (i, byte) in text.bytes().enumerate() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_INPUT_DEPTH {
+                    return Some(i);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The top-level values of `text`, read without serde_json's recursion limit (the text was
+/// bounded by [`too_deep`]).
+fn deep_stream(
+    text: &str,
+) -> serde_json::StreamDeserializer<'_, serde_json::de::StrRead<'_>, &RawValue> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    deserializer.disable_recursion_limit();
+    deserializer.into_iter::<&RawValue>()
+}
+
+/// `serde_json::from_str` without its recursion limit (the text was bounded by [`too_deep`]).
+fn from_str_deep<'a, T: serde::Deserialize<'a>>(text: &'a str) -> serde_json::Result<T> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    deserializer.disable_recursion_limit();
+    let value = T::deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok(value)
 }

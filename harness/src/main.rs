@@ -174,6 +174,16 @@ struct ReplayArgs {
     /// application's, or the --api-key's entry) instead of the destination's defaults.
     #[arg(long, value_name = "FILE")]
     mappings: Option<PathBuf>,
+
+    /// The admin token of a target started with --admin-token (`Authorization: Bearer T` on
+    /// its admin API, which --via segment reads the delivery log from).
+    #[arg(
+        long,
+        value_name = "T",
+        env = "REHOOK_ADMIN_TOKEN",
+        requires = "base_url"
+    )]
+    admin_token: Option<String>,
 }
 
 /// The door the messages go through.
@@ -289,6 +299,10 @@ async fn run_replay(args: ReplayArgs) -> Result<ExitCode, Unusable> {
                 args.api_secret.as_deref().unwrap_or(DEFAULT_API_SECRET),
             )
             .map_err(|e| Unusable(e.into()))?;
+            let client = match &args.admin_token {
+                Some(token) => client.with_admin_token(token),
+                None => client,
+            };
             if args.via == Via::Rehook {
                 refuse_unusable_server(&client).await?;
             }
@@ -345,6 +359,9 @@ async fn run_replay(args: ReplayArgs) -> Result<ExitCode, Unusable> {
         }
     };
     bar.finish_and_clear();
+    for note in &report.notes {
+        say(format_args!("{note}"));
+    }
 
     if json {
         match serde_json::to_string_pretty(&report) {
@@ -525,6 +542,9 @@ async fn run_engage(args: rehook_harness::engage::EngageArgs) -> Result<ExitCode
         run.key(),
         counted(membership.syncs.len(), "sync")
     ));
+    if fake.is_none() {
+        say_write_key_owner(&base_url, write_key, args.admin_token.as_deref()).await;
+    }
     let mut out = Output::default();
     let json = args.json;
     let reports = engage::run(&mut run, &membership, &base_url, write_key, |line| {
@@ -558,6 +578,24 @@ async fn run_engage(args: rehook_harness::engage::EngageArgs) -> Result<ExitCode
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Says on stderr when the target's admin API can tell that no application owns the write
+/// key (the front door then keeps the calls as unknown sources), or cannot be read; says
+/// nothing when an application owns it.
+async fn say_write_key_owner(base_url: &str, write_key: &str, admin_token: Option<&str>) {
+    let Ok(client) = Client::new(base_url, DEFAULT_API_KEY, DEFAULT_API_SECRET) else {
+        return;
+    };
+    let client = match admin_token {
+        Some(token) => client.with_admin_token(token),
+        None => client,
+    };
+    if let via_segment::DeliveryLog::Unavailable(why) =
+        via_segment::find_delivery_log(&client, write_key).await
+    {
+        say(format_args!("note: {why}; the calls are sent all the same"));
+    }
 }
 
 /// A seed for a run without `--seed`: new each run, so that every run draws new sequences.

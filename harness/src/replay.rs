@@ -300,6 +300,10 @@ pub struct Report {
     pub messages: Vec<Delivery>,
     /// The counts.
     pub summary: Summary,
+    /// What the run has to say beyond each message's line: a batch the front door refused
+    /// whole, a delivery log that could not be read (`--via segment`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl Report {
@@ -358,6 +362,13 @@ impl<'c> Replayer<'c> {
             mapping: None,
         };
         let first = self.deliveries.len();
+        // Segment's collector refuses a message over 32 KiB before ingestion sees it.
+        if compact_size(value) > segment::MESSAGE_LIMIT {
+            delivery.status = Some(400);
+            delivery.reason = Some(MESSAGE_TOO_LARGE.to_owned());
+            self.deliveries.push(delivery);
+            return &self.deliveries[first..];
+        }
         let outcomes = match segment::ingest(value, &mut self.seen) {
             Err(drop) => {
                 delivery.reason = Some(drop.reason().to_owned());
@@ -377,6 +388,10 @@ impl<'c> Replayer<'c> {
             delivery.mapping = mapping;
             match mapped {
                 Mapped::Filtered => delivery.outcome = Outcome::Filtered,
+                Mapped::Disabled => {
+                    delivery.outcome = Outcome::Filtered;
+                    delivery.reason = Some(segment::INTEGRATIONS_DISABLED.to_owned());
+                }
                 Mapped::Dropped { action, reason } => {
                     delivery.action = Some(action);
                     delivery.reason = Some(reason.reason().to_owned());
@@ -395,12 +410,40 @@ impl<'c> Replayer<'c> {
         &self.deliveries[first..]
     }
 
+    /// Records `messages` (one batch envelope of the input) as refused whole, as Segment's
+    /// collector refuses an envelope of more than 2,500 messages: each `dropped`, status 400,
+    /// `TOO_MANY_MESSAGES`; nothing reaches ingestion, so no `messageId` is seen.
+    pub fn refuse_envelope(&mut self, messages: &[InputMessage]) -> &[Delivery] {
+        let first = self.deliveries.len();
+        for message in messages {
+            let value = &message.value;
+            self.deliveries.push(Delivery {
+                index: self.deliveries.len() + 1,
+                file: message.location.file.clone(),
+                line: message.location.line,
+                item: message.location.item,
+                message_id: segment::id_text(value.get("messageId")),
+                message_type: value.get("type").and_then(Value::as_str).map(str::to_owned),
+                user_id: segment::id_text(value.get("userId")),
+                anonymous_id: segment::id_text(value.get("anonymousId")),
+                action: None,
+                outcome: Outcome::Dropped,
+                status: Some(400),
+                reason: Some(TOO_MANY_MESSAGES.to_owned()),
+                referral: None,
+                mapping: None,
+            });
+        }
+        &self.deliveries[first..]
+    }
+
     /// Ends the run and counts it.
     pub fn finish(self) -> Report {
         let summary = Summary::of(&self.deliveries);
         Report {
             messages: self.deliveries,
             summary,
+            notes: Vec::new(),
         }
     }
 }
@@ -426,12 +469,60 @@ pub async fn replay_with(
     if let Some(mappings) = mappings {
         replayer = replayer.with_mappings(mappings);
     }
-    for message in messages {
-        for delivery in replayer.play(message).await {
-            on_each(delivery);
+    let mut notes = Vec::new();
+    let mut i = 0;
+    while i < messages.len() {
+        let end = envelope_end(messages, i);
+        if end - i > segment::BATCH_LIMIT {
+            notes.push(format!(
+                "the batch envelope at {} holds {} messages, more than the {} Segment takes in one request: every message of it is dropped {TOO_MANY_MESSAGES}",
+                messages[i].location,
+                end - i,
+                segment::BATCH_LIMIT
+            ));
+            for delivery in replayer.refuse_envelope(&messages[i..end]) {
+                on_each(delivery);
+            }
+            i = end;
+            continue;
         }
+        for message in &messages[i..end] {
+            for delivery in replayer.play(message).await {
+                on_each(delivery);
+            }
+        }
+        i = end;
     }
-    replayer.finish()
+    let mut report = replayer.finish();
+    report.notes = notes;
+    report
+}
+
+/// The reason of a message over Segment's 32 KiB limit.
+const MESSAGE_TOO_LARGE: &str = "MESSAGE_TOO_LARGE";
+/// The reason of every message of an envelope over Segment's 2,500 messages.
+const TOO_MANY_MESSAGES: &str = "TOO_MANY_MESSAGES";
+
+/// A message's size as compact JSON, as the front door measures it.
+fn compact_size(value: &Value) -> usize {
+    serde_json::to_vec(value).map_or(usize::MAX, |b| b.len())
+}
+
+/// The end of the group that starts at `start`: the items of one batch envelope (or array)
+/// of the input, or one loose message.
+fn envelope_end(messages: &[InputMessage], start: usize) -> usize {
+    let first = &messages[start].location;
+    if first.item.is_none() {
+        return start + 1;
+    }
+    messages[start + 1..]
+        .iter()
+        .position(|m| {
+            m.location.item.is_none()
+                || m.location.file != first.file
+                || m.location.line != first.line
+        })
+        .map_or(messages.len(), |p| start + 1 + p)
 }
 
 /// Turns the Rehook API's answer into the delivery's outcome, status and reason.

@@ -10,7 +10,7 @@ use std::io::Read;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, OriginalUri, Request};
 use axum::http::{HeaderMap, header};
-use flate2::read::GzDecoder;
+use flate2::read::MultiGzDecoder;
 use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, ErrorCode};
@@ -282,9 +282,12 @@ fn unsupported_encoding(text: &str) -> ApiError {
     .with_details(json!({ "content_encoding": text }))
 }
 
+/// Decodes a gzip body whole: every member of a multi-member stream (what `cat a.gz b.gz`
+/// makes, and what RFC 1952 allows), so nothing after the first member is silently lost.
+/// Bytes after the last member that are not another gzip member make the body unreadable.
 fn gunzip(raw: &[u8], rules: BodyRules) -> Result<Vec<u8>, ApiError> {
     let mut out = Vec::new();
-    let mut decoder = GzDecoder::new(raw).take(rules.limit as u64 + 1);
+    let mut decoder = MultiGzDecoder::new(raw).take(rules.limit as u64 + 1);
     decoder.read_to_end(&mut out).map_err(|e| {
         ApiError::new(
             ErrorCode::InvalidBody,

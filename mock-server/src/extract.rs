@@ -2,12 +2,10 @@
 
 use std::sync::{Arc, OnceLock};
 
-use axum::extract::{FromRequestParts, Query};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use serde::de::DeserializeOwned;
-use serde_json::json;
 
-use crate::error::{ApiError, ErrorCode};
+use crate::error::ApiError;
 
 /// The one path parameter of a route (always its last segment), percent-decoded.
 ///
@@ -52,27 +50,6 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParam {
                 exact: false,
             },
         })
-    }
-}
-
-/// Query parameters, deserialised into `T`.
-#[derive(Debug, Clone)]
-pub struct QueryParams<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Query(value)| QueryParams(value))
-            .map_err(|e| {
-                ApiError::new(
-                    ErrorCode::InvalidQuery,
-                    format!("the query string is not valid: {}", e.body_text()),
-                )
-                .with_details(json!({ "query": parts.uri.query() }))
-            })
     }
 }
 

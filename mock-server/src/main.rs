@@ -45,6 +45,7 @@ async fn main() -> ExitCode {
         "  Rehook API: Basic {}:{}   admin: http://{addr}/__admin/health",
         default_app.api_key, default_app.api_secret,
     );
+    let _ = writeln!(stdout, "  {}", write_keys_line(&config.apps));
     let _ = stdout.flush();
     drop(stdout);
     tracing::info!(%addr, "listening");
@@ -108,4 +109,26 @@ async fn recv(signal: Option<&mut tokio::signal::unix::Signal>) {
         }
         None => std::future::pending::<()>().await,
     }
+}
+
+/// The banner's write-key line: the default application's key alone when it is the only
+/// application with one key, else every application's keys, each followed by its API key.
+fn write_keys_line(apps: &[rehook_mock::AppConfig]) -> String {
+    if let [app] = apps
+        && let [key] = app.write_keys.as_slice()
+    {
+        return format!("Segment write key: {key}");
+    }
+    let each: Vec<String> = apps
+        .iter()
+        .map(|app| {
+            let keys = if app.write_keys.is_empty() {
+                "none".to_owned()
+            } else {
+                app.write_keys.join(", ")
+            };
+            format!("{keys} ({})", app.api_key)
+        })
+        .collect();
+    format!("Segment write keys: {}", each.join("; "))
 }

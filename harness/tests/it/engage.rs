@@ -163,3 +163,41 @@ async fn the_command_exits_2_without_an_audience_name_and_1_when_nobody_answers(
         .collect();
     assert_eq!(sent, [2, 2, 0]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_says_when_no_application_owns_the_write_key_with_the_admin_token() {
+    let mock = MockRehook::builder().admin_token("t0ken").start().await;
+    let dir = TempDir::new("engage-owner");
+    let file = dir.file("members.json", r#"{"audience": "A", "syncs": [["u-1"]]}"#);
+    let engage = |extra: &[&str]| {
+        let mut args: Vec<String> = vec![
+            "engage".into(),
+            file.display().to_string(),
+            "--base-url".into(),
+            mock.base_url().to_owned(),
+        ];
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        run_harness(args)
+    };
+    let stderr = |o: &std::process::Output| String::from_utf8_lossy(&o.stderr).into_owned();
+    // The owner found: nothing said.
+    let output = engage(&["--admin-token", "t0ken"]).await;
+    assert_eq!(output.status.code(), Some(0));
+    assert!(!stderr(&output).contains("note:"), "{}", stderr(&output));
+    // Nobody owns wk_nobody: said, and the calls go out all the same.
+    let output = engage(&["--write-key", "wk_nobody", "--admin-token", "t0ken"]).await;
+    assert_eq!(output.status.code(), Some(0));
+    let err = stderr(&output);
+    assert!(
+        err.contains("no application of the target owns the write key \"wk_nobody\""),
+        "{err}"
+    );
+    // Without the token the admin API refuses, and the note says what to give.
+    let output = engage(&[]).await;
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        stderr(&output).contains("--admin-token"),
+        "{}",
+        stderr(&output)
+    );
+}

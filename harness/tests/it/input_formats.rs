@@ -255,3 +255,36 @@ fn a_missing_file_is_unusable() {
         "{err}"
     );
 }
+
+/// A track whose properties nest so deep that the message has `depth` levels.
+fn nested_message(depth: usize) -> String {
+    format!(
+        r#"{{"type":"track","userId":"u","event":"e","properties":{}{}}}"#,
+        r#"{"a":"#.repeat(depth - 2) + "{}",
+        "}".repeat(depth - 2)
+    )
+}
+
+#[test]
+fn messages_as_deep_as_the_front_door_takes_are_read_in_every_format() {
+    // Regression: a message of 128 levels (the most the front door takes) was refused as
+    // "recursion limit exceeded", and a 127-level one inside an envelope too.
+    let deep = nested_message(128);
+    let text = format!("{deep}\n{{\"batch\": [{deep}]}}\n");
+    let parsed = parse_bytes("deep.ndjson", text.as_bytes()).expect("read");
+    assert_eq!(parsed.format, Format::NdjsonMixed);
+    assert_eq!(parsed.messages.len(), 2);
+    assert_eq!(parsed.messages[0].value, parsed.messages[1].value);
+    let parsed = parse_bytes("deep.json", format!("[{deep}]").as_bytes()).expect("read");
+    assert_eq!(parsed.messages.len(), 1);
+}
+
+#[test]
+fn input_nested_deeper_than_256_levels_is_refused_naming_its_line() {
+    let text = format!("{}\n{}\n", nested_message(3), nested_message(257));
+    let error = parse_bytes("deep.ndjson", text.as_bytes()).unwrap_err();
+    assert!(
+        matches!(&error, InputError::Json { line: 2, reason, .. } if reason.contains("256")),
+        "{error}"
+    );
+}

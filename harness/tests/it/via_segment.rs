@@ -251,3 +251,322 @@ async fn a_target_without_a_delivery_log_is_said_on_stderr_and_counted_as_accept
         "accepted by the front door with no delivery log to read: 31"
     );
 }
+
+/// A loose message (one NDJSON line of `file`).
+fn loose(file: &str, line: usize, value: Value) -> InputMessage {
+    InputMessage {
+        location: rehook_harness::input::Location {
+            file: file.to_owned(),
+            line,
+            item: None,
+        },
+        value,
+    }
+}
+
+/// The items of one batch envelope at `line` of `file`.
+fn envelope(file: &str, line: usize, values: Vec<Value>) -> Vec<InputMessage> {
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(i, value)| InputMessage {
+            location: rehook_harness::input::Location {
+                file: file.to_owned(),
+                line,
+                item: Some(i + 1),
+            },
+            value,
+        })
+        .collect()
+}
+
+/// What a delivery says, but its place in the run.
+fn outcome_of(d: &Delivery) -> (Option<String>, Outcome, Option<u16>, Option<String>) {
+    (d.message_id.clone(), d.outcome, d.status, d.reason.clone())
+}
+
+/// `n` identify calls of users `<prefix>-<i>`, with messageIds `<prefix>-m<i>` (every third
+/// one without a messageId, which the harness then gives one).
+fn identifies(prefix: &str, n: usize) -> Vec<InputMessage> {
+    (0..n)
+        .map(|i| {
+            let mut value =
+                serde_json::json!({"type": "identify", "userId": format!("{prefix}-{i}")});
+            if i % 3 != 0 {
+                value["messageId"] = format!("{prefix}-m{i}").into();
+            }
+            loose(prefix, i + 1, value)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replays_racing_on_one_application_each_get_exactly_their_own_outcomes() {
+    // Regression: entries were paired with messages by position, so the other run's
+    // traffic was taken for this run's outcomes.
+    let mock = MockRehook::builder().seed(7).start().await;
+    let client = client_for(&mock);
+    let log = find_delivery_log(&client, "wk_test").await;
+    assert!(matches!(log, DeliveryLog::Admin(_)), "{log:?}");
+    let (a, b) = (identifies("a", 300), identifies("b", 300));
+    let (ra, rb) = tokio::join!(
+        replay_via_segment(&client, "wk_test", &log, &a, |_| {}),
+        replay_via_segment(&client, "wk_test", &log, &b, |_| {}),
+    );
+    for (report, prefix) in [(&ra, "a"), (&rb, "b")] {
+        assert_eq!(report.messages.len(), 300);
+        for (i, d) in report.messages.iter().enumerate() {
+            assert_eq!(d.user_id.as_deref(), Some(format!("{prefix}-{i}").as_str()));
+            assert_eq!(
+                (d.outcome, d.status, d.reason.as_deref()),
+                (Outcome::Delivered, Some(201), None),
+                "{d:?}"
+            );
+            let id = d
+                .message_id
+                .as_deref()
+                .expect("every message has a messageId");
+            if i % 3 != 0 {
+                assert_eq!(id, format!("{prefix}-m{i}"));
+            } else {
+                assert!(id.starts_with("rehook-harness-"), "{id}");
+            }
+        }
+    }
+    assert_eq!(mock.store().customers(None).unwrap().len(), 600);
+    // Run again: the fake remembers the messageIds, the fresh ones are new.
+    let again = replay_via_segment(&client, "wk_test", &log, &a, |_| {}).await;
+    for (i, d) in again.messages.iter().enumerate() {
+        let expected = if i % 3 != 0 {
+            (Outcome::Dropped, None, Some("duplicate_message_id"))
+        } else {
+            (Outcome::Delivered, Some(200), None)
+        };
+        assert_eq!(
+            (d.outcome, d.status, d.reason.as_deref()),
+            expected,
+            "{d:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_delivery_log_is_found_by_the_write_key_whatever_the_api_key() {
+    // Regression: with `--app rk_a:sa --write-key wk_a --app rk_b:sb --write-key wk_b`, the
+    // config was asked for with `?app=rk_test_key` and answered 404 APP_NOT_FOUND.
+    let mut a = AppConfig::new("rk_a", "sa");
+    a.write_keys = vec!["wk_a".into()];
+    let mut b = AppConfig::new("rk_b", "sb");
+    b.write_keys = vec!["wk_b".into()];
+    let mock = MockRehook::builder().app(a).app(b).start().await;
+    let client = Client::new(mock.base_url(), "rk_test_key", "rk_test_secret").expect("url");
+    let log = find_delivery_log(&client, "wk_b").await;
+    assert!(matches!(log, DeliveryLog::Admin(_)), "{log:?}");
+    let messages = identifies("u", 4);
+    let report = replay_via_segment(&client, "wk_b", &log, &messages, |_| {}).await;
+    assert_eq!(report.summary.delivered, 4);
+    assert_eq!(mock.store().customers(Some("rk_b")).unwrap().len(), 4);
+    let DeliveryLog::Unavailable(why) = find_delivery_log(&client, "wk_c").await else {
+        panic!("nobody owns wk_c")
+    };
+    assert!(
+        why.contains("\"wk_c\"") && why.contains("rk_a, rk_b"),
+        "{why}"
+    );
+}
+
+#[tokio::test]
+async fn an_admin_token_opens_the_delivery_log_and_its_absence_is_named() {
+    let mock = MockRehook::builder().admin_token("t0ken").start().await;
+    let client = client_for(&mock);
+    let DeliveryLog::Unavailable(why) = find_delivery_log(&client, "wk_test").await else {
+        panic!("the admin API needs the token")
+    };
+    assert!(
+        why.contains("401") && why.contains("--admin-token"),
+        "{why}"
+    );
+    let client = client.with_admin_token("t0ken");
+    let log = find_delivery_log(&client, "wk_test").await;
+    assert!(matches!(log, DeliveryLog::Admin(_)), "{log:?}");
+    let report = replay_via_segment(&client, "wk_test", &log, &identifies("u", 2), |_| {}).await;
+    assert_eq!(report.summary.delivered, 2);
+}
+
+/// A track whose properties nest so deep that the message has `depth` levels.
+fn deep_track(id: &str, depth: usize) -> Value {
+    let mut nested = serde_json::json!({});
+    for _ in 0..depth - 2 {
+        nested = serde_json::json!({ "a": nested });
+    }
+    serde_json::json!({"type": "track", "userId": id, "event": "deep", "messageId": id,
+                       "properties": nested})
+}
+
+#[tokio::test]
+async fn a_message_nested_127_levels_is_delivered_through_both_doors_and_spares_its_neighbours() {
+    // Regression: the answer to it ("recursion limit exceeded") was an error, and through the
+    // front door it was wrapped in a batch (+2 levels) and refused with its neighbours.
+    let messages = vec![
+        loose(
+            "f",
+            1,
+            serde_json::json!({"type": "identify", "userId": "n1", "messageId": "n1"}),
+        ),
+        loose("f", 2, deep_track("deep", 127)),
+        loose(
+            "f",
+            3,
+            serde_json::json!({"type": "identify", "userId": "n2", "messageId": "n2"}),
+        ),
+    ];
+    let (_m1, rehook_client) = seeded_fake(7).await;
+    let by_rehook = replay(&rehook_client, &messages, |_| {}).await;
+    let (_m2, segment_client) = seeded_fake(7).await;
+    let log = find_delivery_log(&segment_client, "wk_test").await;
+    let by_segment = replay_via_segment(&segment_client, "wk_test", &log, &messages, |_| {}).await;
+    for report in [&by_rehook, &by_segment] {
+        let outcomes: Vec<_> = report.messages.iter().map(outcome_of).collect();
+        assert_eq!(
+            outcomes,
+            [
+                (Some("n1".into()), Outcome::Delivered, Some(201), None),
+                (Some("deep".into()), Outcome::Delivered, Some(200), None),
+                (Some("n2".into()), Outcome::Delivered, Some(201), None),
+            ]
+        );
+        assert!(report.all_answered());
+    }
+    assert_eq!(
+        final_state(&segment_client).await,
+        final_state(&rehook_client).await
+    );
+}
+
+#[tokio::test]
+async fn the_same_file_through_both_doors_gives_the_same_outcomes_and_final_state() {
+    // Regression: `--via rehook` ignored the 32 KiB message limit and the 2,500-message
+    // envelope limit, and no door knew `integrations`.
+    let big = serde_json::json!({"type": "identify", "userId": "big", "messageId": "big",
+                                 "traits": {"p": "x".repeat(32 * 1024)}});
+    let mut messages = vec![
+        loose(
+            "f",
+            1,
+            serde_json::json!({"type": "identify", "userId": "u1", "messageId": "u1"}),
+        ),
+        loose("f", 2, big),
+        loose(
+            "f",
+            3,
+            serde_json::json!({"type": "identify", "userId": "off", "messageId": "off",
+                                         "integrations": {"All": false}}),
+        ),
+        loose(
+            "f",
+            4,
+            serde_json::json!({"type": "identify", "userId": "on", "messageId": "on",
+                                         "integrations": {"All": false, "Rehook": true}}),
+        ),
+    ];
+    let crowd: Vec<Value> = (0..2_501)
+        .map(|i| serde_json::json!({"type": "identify", "userId": format!("c{i}"), "messageId": format!("c{i}")}))
+        .collect();
+    messages.extend(envelope("f", 5, crowd));
+    messages.extend(envelope(
+        "f",
+        6,
+        vec![serde_json::json!({"type": "identify", "userId": "u2", "messageId": "u2"})],
+    ));
+    let (_m1, rehook_client) = seeded_fake(7).await;
+    let by_rehook = replay(&rehook_client, &messages, |_| {}).await;
+    let (_m2, segment_client) = seeded_fake(7).await;
+    let log = find_delivery_log(&segment_client, "wk_test").await;
+    let by_segment = replay_via_segment(&segment_client, "wk_test", &log, &messages, |_| {}).await;
+    let expected_head = [
+        (Some("u1".into()), Outcome::Delivered, Some(201), None),
+        (
+            Some("big".into()),
+            Outcome::Dropped,
+            Some(400),
+            Some("MESSAGE_TOO_LARGE".into()),
+        ),
+        (
+            Some("off".into()),
+            Outcome::Filtered,
+            None,
+            Some("integrations_disabled".into()),
+        ),
+        (Some("on".into()), Outcome::Delivered, Some(201), None),
+    ];
+    for report in [&by_rehook, &by_segment] {
+        let outcomes: Vec<_> = report.messages.iter().map(outcome_of).collect();
+        assert_eq!(outcomes[..4], expected_head);
+        assert!(
+            outcomes[4..4 + 2_501]
+                .iter()
+                .all(|o| o.1 == Outcome::Dropped
+                    && o.2 == Some(400)
+                    && o.3.as_deref() == Some("TOO_MANY_MESSAGES")),
+            "every message of the envelope is refused"
+        );
+        assert_eq!(
+            outcomes[4 + 2_501],
+            (Some("u2".into()), Outcome::Delivered, Some(201), None)
+        );
+        assert!(report.all_answered());
+    }
+    let plain = |r: &Report| r.messages.iter().map(without_referral).collect::<Vec<_>>();
+    assert_eq!(plain(&by_segment), plain(&by_rehook));
+    assert_eq!(by_segment.summary, by_rehook.summary);
+    assert_eq!(
+        final_state(&segment_client).await,
+        final_state(&rehook_client).await
+    );
+    assert_eq!(final_state(&segment_client).await.0.len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_takes_an_admin_token_and_names_a_missing_one() {
+    let mut a = AppConfig::new("rk_a", "sa");
+    a.write_keys = vec!["wk_a".into()];
+    let mut b = AppConfig::new("rk_b", "sb");
+    b.write_keys = vec!["wk_b".into()];
+    let mock = MockRehook::builder()
+        .app(a)
+        .app(b)
+        .admin_token("t0ken")
+        .start()
+        .await;
+    let corpus = fixture("node-sdk-referrals.ndjson").display().to_string();
+    let args = |extra: &[&str]| {
+        let mut args: Vec<String> = ["replay", "--via", "segment", "--base-url", mock.base_url()]
+            .into_iter()
+            .chain(["--write-key", "wk_b"])
+            .chain(extra.iter().copied())
+            .map(str::to_owned)
+            .collect();
+        args.push(corpus.clone());
+        args
+    };
+    let output = run_harness(args(&[])).await;
+    let err = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        err.contains("401") && err.contains("--admin-token"),
+        "{err}"
+    );
+    assert!(!err.contains("APP_NOT_FOUND"), "{err}");
+    // The front door took the messages all the same: start again from empty.
+    assert_eq!(mock.store().customers(Some("rk_b")).unwrap().len(), 7);
+    mock.store().reset(Some("rk_b"), false).expect("reset");
+
+    let output = run_harness(args(&["--admin-token", "t0ken"])).await;
+    let err = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(0), "{err}");
+    assert!(!err.contains("no delivery log"), "{err}");
+    assert_eq!(
+        stdout_lines(&output)[32],
+        "31 messages: 13 delivered, 14 dropped, 4 filtered, 0 errors"
+    );
+    assert_eq!(mock.store().customers(Some("rk_b")).unwrap().len(), 7);
+}

@@ -58,14 +58,34 @@ pub(crate) async fn admin_drops(
     store.drops(q.app.as_deref()).map(Json)
 }
 
-/// `GET /__admin/deliveries`: the front-door delivery log in arrival order.
+/// The answer header of `GET /__admin/deliveries` giving the log's length: the cursor
+/// (`?after=`) that reads only entries written after this answer.
+pub(crate) const DELIVERY_LOG_LENGTH: &str = "x-delivery-log-length";
+
+/// `GET /__admin/deliveries[?after=N][&limit=M]`: the front-door delivery log in arrival
+/// order; with `after`, only the entries after the first N, so a reader that has seen N
+/// entries fetches just the new ones (its next cursor is N plus the number returned); with
+/// `limit`, at most M of them. The `x-delivery-log-length` header gives the log's length, so
+/// `?limit=0` learns the current cursor without reading the log.
 pub(crate) async fn admin_deliveries(
     Admin(q): Admin,
     State(store): State<Arc<Store>>,
-) -> Result<Json<Vec<DeliveryEntry>>, ApiError> {
-    store
-        .with_app(q.app.as_deref(), |app| app.deliveries())
-        .map(Json)
+) -> Result<([(&'static str, String); 1], Json<Vec<DeliveryEntry>>), ApiError> {
+    let after = q.after.unwrap_or(0);
+    let (entries, len) = store
+        .with_app(q.app.as_deref(), |app| {
+            app.deliveries_after(after, q.limit.unwrap_or(usize::MAX))
+        })?
+        .map_err(|len| {
+            ApiError::new(
+                ErrorCode::InvalidQuery,
+                format!(
+                    "the delivery log holds {len} entries, fewer than after={after}: it was reset or replaced since that cursor was taken"
+                ),
+            )
+            .with_details(json!({ "parameter": "after", "after": after, "entries": len }))
+        })?;
+    Ok(([(DELIVERY_LOG_LENGTH, len.to_string())], Json(entries)))
 }
 
 /// `GET /__admin/requests[?app=]`: the journal, newest last; `?app=` keeps one application's.
@@ -180,7 +200,7 @@ pub(crate) async fn admin_faults_set(
         )));
     }
     let count = match doc.get("fail_front_door_requests") {
-        Some(value) => value.as_u64().ok_or_else(|| {
+        Some(value) => whole_number(value).ok_or_else(|| {
             invalid(format!(
                 "fail_front_door_requests must be a whole number of requests, 0 or more; got {value}"
             ))
@@ -193,4 +213,15 @@ pub(crate) async fn admin_faults_set(
     };
     store.fail_front_door_requests(count);
     Ok(Json(faults_doc(&store)))
+}
+
+/// A JSON number that is a whole number of 0 or more (`2`, and `2.0` as the product reads
+/// `4021.0` elsewhere), as a count.
+fn whole_number(value: &Value) -> Option<u64> {
+    if let Some(n) = value.as_u64() {
+        return Some(n);
+    }
+    let f = value.as_f64()?;
+    // Below 2^64 every f64 that is whole converts exactly.
+    (f.is_finite() && f >= 0.0 && f.fract() == 0.0 && f < u64::MAX as f64).then_some(f as u64)
 }

@@ -61,6 +61,10 @@ pub(crate) fn deliver(app: &App, message: &Value, request_id: &str) -> DeliveryE
         let mut entry = base.clone();
         match mapped {
             Mapped::Filtered => entry.outcome = DeliveryOutcome::Filtered,
+            Mapped::Disabled => {
+                entry.outcome = DeliveryOutcome::Filtered;
+                entry.reason = Some(super::INTEGRATIONS_DISABLED.to_owned());
+            }
             Mapped::Dropped { action, reason } => {
                 entry.action = Some(action.as_str().to_owned());
                 entry.reason = Some(reason.reason().to_owned());

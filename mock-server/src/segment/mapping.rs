@@ -186,6 +186,11 @@ pub enum Mapped {
     Call(RehookCall),
     /// No mapping subscribes to this type: outcome `filtered`, nothing stored.
     Filtered,
+    /// The message's `integrations` turn the Rehook destination off (`{"Rehook": false}`, or
+    /// `{"All": false}` without `"Rehook": true`): Segment does not send it to the
+    /// destination, so outcome `filtered` with the reason [`INTEGRATIONS_DISABLED`], nothing
+    /// stored. No mapping runs.
+    Disabled,
     /// The action matched but a required field maps to nothing: outcome `dropped`.
     Dropped {
         /// The action that matched.
@@ -200,9 +205,42 @@ impl Mapped {
     pub fn action(&self) -> Option<Action> {
         match self {
             Mapped::Call(call) => Some(call.action),
-            Mapped::Filtered => None,
+            Mapped::Filtered | Mapped::Disabled => None,
             Mapped::Dropped { action, .. } => Some(*action),
         }
+    }
+}
+
+/// The delivery-log reason of a message whose `integrations` turn the destination off.
+pub const INTEGRATIONS_DISABLED: &str = "integrations_disabled";
+
+/// The destination's name as a message's `integrations` object names it.
+const DESTINATION_NAME: &str = "Rehook";
+
+/// Whether Segment sends `accepted` to the Rehook destination, by its `integrations` object:
+/// `"Rehook": false` turns it off; `"Rehook": true` (or an object of options) keeps it on
+/// whatever `All` says; otherwise `"All": false` turns it off. Keys match exactly, as
+/// destination names do; an `integrations` that is not an object, and other values, change
+/// nothing.
+///
+/// ```
+/// use std::collections::HashSet;
+/// use rehook_mock::segment::{ingest, sends_to_rehook};
+/// use serde_json::json;
+///
+/// let msg = json!({"type": "identify", "userId": "u", "integrations": {"All": false, "Rehook": true}});
+/// assert!(sends_to_rehook(&ingest(&msg, &mut HashSet::<String>::new()).unwrap()));
+/// let msg = json!({"type": "identify", "userId": "u", "integrations": {"All": false}});
+/// assert!(!sends_to_rehook(&ingest(&msg, &mut HashSet::<String>::new()).unwrap()));
+/// ```
+pub fn sends_to_rehook(accepted: &Accepted<'_>) -> bool {
+    let Some(Value::Object(integrations)) = accepted.message().get("integrations") else {
+        return true;
+    };
+    match integrations.get(DESTINATION_NAME) {
+        Some(Value::Bool(on)) => *on,
+        Some(Value::Object(_)) => true,
+        _ => integrations.get("All") != Some(&Value::Bool(false)),
     }
 }
 
@@ -223,6 +261,9 @@ impl Mapped {
 ///                              "metadata": {"referral_code": "ADA"}}));
 /// ```
 pub fn map_default(accepted: &Accepted<'_>) -> Mapped {
+    if !sends_to_rehook(accepted) {
+        return Mapped::Disabled;
+    }
     let action = match accepted.message_type() {
         MessageType::Identify => Action::IdentifyUser,
         MessageType::Track => Action::TrackEvent,

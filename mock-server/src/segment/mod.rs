@@ -8,7 +8,9 @@
 //! - [`ingest`](ingest()) applies Segment's ingestion rules (`invalid_type`, `missing_identity`,
 //!   `missing_event_name`, `duplicate_message_id`) and hands back an [`Accepted`] message.
 //! - [`map_default`] applies the Rehook destination's default, published mappings to an accepted
-//!   message: a [`RehookCall`] to run, `filtered`, or a mapping drop.
+//!   message: a [`RehookCall`] to run, `filtered`, or a mapping drop; a message whose
+//!   `integrations` turn the destination off ([`sends_to_rehook`]) is `filtered` before any
+//!   mapping runs, in the defaults and in every [`MappingSet`].
 //! - [`MappingSet`] runs custom mappings (Segment's "build your own mappings": triggers,
 //!   actions, `@path` / `@if` / `@template` fields); the defaults are one such set.
 //! - [`js_number_string`] turns JSON numbers into text the way JavaScript's `String(number)`
@@ -24,8 +26,12 @@ mod ingest;
 mod mapping;
 mod mappings;
 
+pub use front_door::{BATCH_LIMIT, MESSAGE_LIMIT, REQUEST_LIMIT};
 pub use ingest::{Accepted, IngestDrop, MessageType, SeenMessageIds, id_text, ingest};
-pub use mapping::{Action, Field, Mapped, MappingDrop, RehookCall, map_default};
+pub use mapping::{
+    Action, Field, INTEGRATIONS_DISABLED, Mapped, MappingDrop, RehookCall, map_default,
+    sends_to_rehook,
+};
 pub use mappings::{
     DEFAULT_MAPPINGS_JSON, Fired, MAX_MAPPINGS, Mapping, MappingSet, MappingsError, Trigger,
     TriggerError, read_mappings_file,

@@ -232,6 +232,20 @@ impl App {
         lock(&self.data.deliveries).clone()
     }
 
+    /// At most `limit` of the delivery log's entries after its first `after` (a reader's
+    /// cursor), with the log's length; `Err` with the length when the log holds fewer than
+    /// `after`: it was reset or replaced since the cursor was taken. Copies only what is
+    /// asked for.
+    pub fn deliveries_after(
+        &self,
+        after: usize,
+        limit: usize,
+    ) -> Result<(Vec<DeliveryEntry>, usize), usize> {
+        let log = lock(&self.data.deliveries);
+        let rest = log.get(after..).ok_or(log.len())?;
+        Ok((rest[..rest.len().min(limit)].to_vec(), log.len()))
+    }
+
     /// Append to the delivery log.
     pub(crate) fn log_delivery(&self, entry: DeliveryEntry) {
         lock(&self.data.deliveries).push(entry);
@@ -293,8 +307,9 @@ impl App {
 }
 
 impl AppData {
-    /// Build data from a document, checking everything the running store relies on.
-    pub(crate) fn import(doc: AppDataDoc) -> Result<Self, String> {
+    /// Build data from a document, checking everything the running store relies on; the
+    /// delivery log is checked against what `mappings` (the application's) could write.
+    pub(crate) fn import(doc: AppDataDoc, mappings: MappingFacts) -> Result<Self, String> {
         let data = AppData::default();
         for c in doc.customers {
             if c.source_id.trim().is_empty() {
@@ -416,9 +431,15 @@ impl AppData {
             check_drop(d)?;
         }
         for (i, d) in doc.deliveries.iter().enumerate() {
-            check_delivery(d).map_err(|why| format!("delivery log entry {i}: {why}"))?;
+            check_delivery(d, mappings).map_err(|why| format!("delivery log entry {i}: {why}"))?;
         }
         for id in doc.seen_message_ids {
+            if id.is_empty() {
+                return Err(
+                    "seen_message_ids lists \"\", which no message can have as its messageId"
+                        .to_owned(),
+                );
+            }
             if data.seen_messages.insert(id.clone(), ()).is_some() {
                 return Err(format!("seen messageId {id:?} is listed twice"));
             }
@@ -435,6 +456,7 @@ impl AppData {
                 unseen.message_id.as_deref().unwrap_or_default()
             ));
         }
+        check_delivery_log(&doc.deliveries, &data.seen_messages, mappings)?;
         *lock(&data.drops) = doc.drops;
         *lock(&data.deliveries) = doc.deliveries;
         Ok(data)
@@ -447,35 +469,231 @@ fn passed_ingestion(d: &DeliveryEntry) -> bool {
     d.action.is_some() || d.outcome == DeliveryOutcome::Filtered
 }
 
-/// A delivery log entry must be one the front door could have written.
-fn check_delivery(d: &DeliveryEntry) -> Result<(), String> {
+/// What the import knows of the mappings that wrote a delivery log: the application's
+/// mapping set as the imported config gives it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MappingFacts {
+    /// Whether they are the destination's defaults (identify → identify_user, track →
+    /// track_event, nothing else), so an entry's action must agree with its type.
+    pub(crate) defaults: bool,
+    /// How many mappings are enabled: the most entries one message can have.
+    pub(crate) enabled: usize,
+}
+
+impl MappingFacts {
+    /// The facts of `set`.
+    pub(crate) fn of(set: &crate::segment::MappingSet) -> Self {
+        let defaults = set.is_default();
+        // The defaults' two mappings never both fire: identify and track are apart.
+        let enabled = if defaults {
+            1
+        } else {
+            set.mappings().iter().filter(|m| m.enabled()).count().max(1)
+        };
+        Self { defaults, enabled }
+    }
+}
+
+/// The reasons ingestion writes (no action, no status).
+const INGESTION_REASONS: [&str; 4] = [
+    "invalid_type",
+    "missing_identity",
+    "missing_event_name",
+    "duplicate_message_id",
+];
+
+/// The Rehook codes a mapped call can be dropped with, each with its status and the action
+/// that can earn it (`None`: either). Business-rule codes may also carry `200` (drop mode
+/// `accept`).
+const REHOOK_DROPS: [(&str, u16, Option<&str>); 10] = [
+    ("REFERRAL_CODE_TAKEN", 409, Some("identify_user")),
+    ("REFERRAL_CODE_REQUIRED", 422, Some("track_event")),
+    ("REFERRAL_CODE_UNKNOWN", 422, Some("track_event")),
+    ("SELF_REFERRAL", 422, Some("track_event")),
+    ("SOURCE_ID_REQUIRED", 400, None),
+    ("INVALID_SOURCE_ID", 400, None),
+    ("INVALID_METADATA", 400, None),
+    ("INVALID_REFERRAL_CODE", 400, Some("identify_user")),
+    ("EVENT_NAME_REQUIRED", 400, Some("track_event")),
+    ("INVALID_EVENT_NAME", 400, Some("track_event")),
+];
+
+/// Whether `reason` is one the mapping writes when a required field resolves to nothing.
+fn is_mapping_reason(reason: &str, action: &str) -> bool {
+    match reason {
+        "anonymous_only" | "missing_user_id" | "missing_required_field:source_id" => true,
+        "missing_required_field:event_name" => action == "track_event",
+        _ => false,
+    }
+}
+
+/// A delivery log entry must be one the front door could have written, with `mappings`.
+fn check_delivery(d: &DeliveryEntry, mappings: MappingFacts) -> Result<(), String> {
     if !is_timestamp(&d.at) {
         return Err(format!("`at` {:?} is not an RFC 3339 UTC time", d.at));
     }
-    if d.status.is_some_and(|s| !(100..=599).contains(&s)) {
-        return Err(format!("status {:?} is not an HTTP status", d.status));
+    if d.message_id.as_deref() == Some("") {
+        return Err("message_id is \"\"; a message without one has null".to_owned());
     }
-    let consistent = match d.outcome {
-        // A delivered message ran its action and was answered with a success.
-        DeliveryOutcome::Delivered => {
-            d.action.is_some() && d.status.is_some_and(|s| (200..300).contains(&s))
-        }
-        // Every drop names its reason.
-        DeliveryOutcome::Dropped => d.reason.as_deref().is_some_and(|r| !r.is_empty()),
-        // A filtered message matched no action and made no call.
-        DeliveryOutcome::Filtered => d.action.is_none() && d.status.is_none() && d.reason.is_none(),
-    };
-    if consistent {
-        Ok(())
-    } else {
+    let action = d.action.as_deref();
+    if let Some(action) = action
+        && !matches!(action, "identify_user" | "track_event")
+    {
+        return Err(format!("unknown action {action:?}"));
+    }
+    let known_type = d
+        .message_type
+        .as_deref()
+        .and_then(crate::segment::MessageType::parse);
+    let shape = |why: &str| {
         Err(format!(
-            "outcome {} does not agree with action {:?}, status {:?} and reason {:?}",
+            "outcome {} with action {:?}, status {:?} and reason {:?}: {why}",
             d.outcome.as_str(),
             d.action,
             d.status,
             d.reason
         ))
+    };
+    // The default mappings: identify → Identify User, track → Track Event, nothing else.
+    if mappings.defaults && action.is_some() {
+        let expected = match known_type {
+            Some(crate::segment::MessageType::Identify) => Some("identify_user"),
+            Some(crate::segment::MessageType::Track) => Some("track_event"),
+            _ => None,
+        };
+        if action != expected {
+            return shape(&format!(
+                "the default mappings give a {:?} message no such action",
+                d.message_type.as_deref().unwrap_or("(none)")
+            ));
+        }
     }
+    match d.outcome {
+        // A delivered message ran its action and was answered 201/200 (identify) or 200.
+        DeliveryOutcome::Delivered => {
+            let statuses: &[u16] = match action {
+                Some("identify_user") => &[200, 201],
+                Some(_) => &[200],
+                None => return shape("a delivered message ran an action"),
+            };
+            if !d.status.is_some_and(|s| statuses.contains(&s)) {
+                return shape("that action answers a success with 200 or 201 (identify)");
+            }
+            if d.reason.is_some() {
+                return shape("a delivered message has no reason");
+            }
+        }
+        // A filtered message matched no action and made no call; the one reason is a
+        // destination turned off by the message's integrations.
+        DeliveryOutcome::Filtered => {
+            let reason_ok = d
+                .reason
+                .as_deref()
+                .is_none_or(|r| r == crate::segment::INTEGRATIONS_DISABLED);
+            if action.is_some() || d.status.is_some() || !reason_ok {
+                return shape(
+                    "a filtered message has no action, no status, and no reason but integrations_disabled",
+                );
+            }
+            if known_type.is_none() {
+                return shape("a message of no known type is dropped invalid_type");
+            }
+        }
+        DeliveryOutcome::Dropped => {
+            let Some(reason) = d.reason.as_deref() else {
+                return shape("every drop names its reason");
+            };
+            match (action, d.status) {
+                // Ingestion: before any mapping.
+                (None, None) => {
+                    if !INGESTION_REASONS.contains(&reason) {
+                        return shape("a drop without an action is one of ingestion's");
+                    }
+                    let agrees = match reason {
+                        "invalid_type" => known_type.is_none(),
+                        "missing_event_name" => {
+                            known_type == Some(crate::segment::MessageType::Track)
+                        }
+                        "duplicate_message_id" => known_type.is_some() && d.message_id.is_some(),
+                        _ => known_type.is_some(),
+                    };
+                    if !agrees {
+                        return shape("the message's type and messageId do not allow that reason");
+                    }
+                }
+                (None, Some(_)) => return shape("a call ran only for a matched action"),
+                // The mapping: a required field resolved to nothing.
+                (Some(action), None) => {
+                    if !is_mapping_reason(reason, action) {
+                        return shape("a drop before the call names a required field");
+                    }
+                }
+                // The Rehook API refused the mapped call.
+                (Some(action), Some(status)) => {
+                    let known = REHOOK_DROPS.iter().find(|(code, ..)| *code == reason);
+                    let Some((_, rule_status, only)) = known else {
+                        return shape("not a Rehook API refusal");
+                    };
+                    let accepted_drop = status == 200 && *rule_status != 400;
+                    if status != *rule_status && !accepted_drop {
+                        return shape(&format!(
+                            "{reason} is answered {rule_status} (200 in drop mode accept for business rules)"
+                        ));
+                    }
+                    if only.is_some_and(|only| only != action) {
+                        return shape(&format!("{action} never earns {reason}"));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The entries of one message, as the whole log must show them: a message that passed
+/// ingestion has one entry (filtered, or one per fired mapping, at most as many as there are
+/// enabled mappings); a `duplicate_message_id` drop follows its id being seen.
+fn check_delivery_log(
+    log: &[DeliveryEntry],
+    seen: &DashMap<String, ()>,
+    mappings: MappingFacts,
+) -> Result<(), String> {
+    let mut passed: std::collections::HashMap<&str, (usize, bool)> =
+        std::collections::HashMap::new();
+    for d in log {
+        let Some(id) = d.message_id.as_deref() else {
+            continue;
+        };
+        if d.reason.as_deref() == Some("duplicate_message_id") && !seen.contains_key(id) {
+            return Err(format!(
+                "messageId {id:?} is dropped as a duplicate, but seen_message_ids does not list it"
+            ));
+        }
+        if !passed_ingestion(d) {
+            continue;
+        }
+        let (count, filtered) = passed.entry(id).or_insert((0, false));
+        *count += 1;
+        *filtered |= d.outcome == DeliveryOutcome::Filtered;
+        if *filtered && *count > 1 {
+            return Err(format!(
+                "messageId {id:?} is filtered and has other entries; a filtered message has one"
+            ));
+        }
+        if *count > mappings.enabled {
+            return Err(if mappings.defaults {
+                format!(
+                    "messageId {id:?} passed ingestion more than once; the default mappings write one entry per message and a repeat is duplicate_message_id"
+                )
+            } else {
+                format!(
+                    "messageId {id:?} has {count} entries past ingestion; with {} enabled mappings a message has at most that many",
+                    mappings.enabled
+                )
+            });
+        }
+    }
+    Ok(())
 }
 
 /// A drop log entry must be one the Rehook layer could have written.

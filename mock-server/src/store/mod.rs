@@ -25,7 +25,7 @@ pub use records::{
 use crate::config::{AppConfig, Config, ConfigDoc};
 use crate::error::{ApiError, ErrorCode};
 use crate::segment::MappingSet;
-use app::{AppData, lock};
+use app::{AppData, MappingFacts, lock};
 use ids::IdGen;
 
 /// The applications, in order; the first is the default.
@@ -363,7 +363,8 @@ impl Store {
             let app_data = data.remove(&config.api_key).unwrap_or_default();
             let key = config.api_key.clone();
             let mut app = App::new(config, self.seed);
-            app.data = AppData::import(app_data)
+            let facts = MappingFacts::of(app.config().mapping_set());
+            app.data = AppData::import(app_data, facts)
                 .map_err(|m| invalid(format!("application {key:?}: {m}")))?;
             apps.push(app);
         }

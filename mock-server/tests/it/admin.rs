@@ -1600,3 +1600,465 @@ async fn the_journal_shows_the_size_of_a_body_refused_as_too_large() {
     );
     assert!(journal[0]["body"]["bytes"].as_u64().unwrap() >= 8 * 1024 * 1024);
 }
+
+#[tokio::test]
+async fn each_admin_route_refuses_the_parameters_of_other_routes_in_our_words() {
+    // Regression: `GET /__admin/deliveries?source_id=x` was answered as if unfiltered, and
+    // refusals said "Failed to deserialize query string: ...".
+    let fake = Fake::with(two_apps()).await;
+    fake.customer(json!({"source_id": "u"})).await;
+    let routes = every_admin_route(&fake).await;
+    let takes = |method: &Method, path: &str| -> &'static [&'static str] {
+        match (method.as_str(), path) {
+            ("GET", "/__admin/events") => &["source_id"],
+            ("GET", "/__admin/deliveries") => &["after"],
+            ("POST", "/__admin/reset") => &["all"],
+            ("GET", "/__admin/config" | "/__admin/state") => &["secrets"],
+            _ => &[],
+        }
+    };
+    for route in &routes {
+        for (parameter, query) in [
+            ("source_id", "?source_id=u"),
+            ("after", "?after=0"),
+            ("all", "?all=false"),
+            ("secrets", "?secrets=false"),
+        ] {
+            let reply = admin_with_query(&fake, route, query).await;
+            let what = format!("{} {}{query}", route.0, route.1);
+            if takes(&route.0, route.1).contains(&parameter) {
+                assert_eq!(reply.status, 200, "{what}: {reply:?}");
+                continue;
+            }
+            let error = reply.error(400, "INVALID_QUERY");
+            assert_eq!(error["details"]["parameter"], parameter, "{what}");
+            let message = error["message"].as_str().unwrap();
+            assert!(
+                message.contains(parameter) && message.contains(route.1),
+                "{what}: {message}"
+            );
+            assert!(!message.contains("deserialize"), "{what}: {message}");
+        }
+    }
+    for (path, parameter) in [
+        ("/__admin/reset?all=maybe", "all"),
+        ("/__admin/reset?all=true&all=true", "all"),
+    ] {
+        let error = fake.admin(Method::POST, path).await;
+        let error = error.error(400, "INVALID_QUERY");
+        assert_eq!(error["details"]["parameter"], parameter, "{path}");
+        let message = error["message"].as_str().unwrap();
+        assert!(message.contains(parameter), "{message}");
+        assert!(!message.contains("deserialize"), "{message}");
+    }
+}
+
+/// A delivery-log entry for a hand-made state document.
+fn delivery(
+    message_id: Option<&str>,
+    message_type: Option<&str>,
+    action: Option<&str>,
+    outcome: &str,
+    status: Option<u16>,
+    reason: Option<&str>,
+) -> Value {
+    json!({"message_id": message_id, "type": message_type, "action": action, "outcome": outcome,
+           "status": status, "reason": reason, "at": "2026-12-04T00:00:00.000Z"})
+}
+
+/// A state document of the default application holding only `deliveries` and `seen`, with
+/// custom `mappings` when given.
+fn deliveries_state(deliveries: Vec<Value>, seen: &[&str], mappings: Option<Value>) -> Value {
+    let mut app = json!({"api_key": "rk_test_key", "api_secret": "rk_test_secret",
+                         "write_keys": ["wk_test"]});
+    if let Some(mappings) = mappings {
+        app["mappings"] = mappings;
+    }
+    json!({"format": "rehook-mock-state/1", "config": {"applications": [app]},
+           "data": {"rk_test_key": {"customers": [], "referrals": [], "events": [], "drops": [],
+                                    "deliveries": deliveries, "seen_message_ids": seen}}})
+}
+
+/// `n` enabled Track Event mappings firing on every track.
+fn track_mappings(n: usize) -> Value {
+    json!(
+        (0..n)
+            .map(
+                |i| json!({"name": format!("m{i}"), "subscribe": "type = \"track\"",
+                        "action": "track_event",
+                        "mapping": {"event_name": {"@path": "$.event"},
+                                    "source_id": {"@path": "$.userId"}}})
+            )
+            .collect::<Vec<_>>()
+    )
+}
+
+#[tokio::test]
+async fn state_imports_take_every_delivery_entry_the_front_door_can_write() {
+    let fake = Fake::start().await;
+    let good = vec![
+        delivery(
+            Some("m1"),
+            Some("identify"),
+            Some("identify_user"),
+            "delivered",
+            Some(201),
+            None,
+        ),
+        delivery(
+            Some("m2"),
+            Some("identify"),
+            Some("identify_user"),
+            "delivered",
+            Some(200),
+            None,
+        ),
+        delivery(
+            Some("m3"),
+            Some("track"),
+            Some("track_event"),
+            "delivered",
+            Some(200),
+            None,
+        ),
+        delivery(Some("m4"), Some("page"), None, "filtered", None, None),
+        delivery(
+            Some("m5"),
+            Some("identify"),
+            None,
+            "filtered",
+            None,
+            Some("integrations_disabled"),
+        ),
+        delivery(
+            None,
+            Some("track"),
+            None,
+            "dropped",
+            None,
+            Some("missing_identity"),
+        ),
+        delivery(
+            Some("x"),
+            Some("track"),
+            None,
+            "dropped",
+            None,
+            Some("missing_event_name"),
+        ),
+        delivery(None, None, None, "dropped", None, Some("invalid_type")),
+        delivery(
+            None,
+            Some("Identify"),
+            None,
+            "dropped",
+            None,
+            Some("invalid_type"),
+        ),
+        delivery(
+            Some("m1"),
+            Some("identify"),
+            None,
+            "dropped",
+            None,
+            Some("duplicate_message_id"),
+        ),
+        delivery(
+            None,
+            Some("track"),
+            Some("track_event"),
+            "dropped",
+            None,
+            Some("anonymous_only"),
+        ),
+        delivery(
+            Some("m6"),
+            Some("identify"),
+            Some("identify_user"),
+            "dropped",
+            Some(409),
+            Some("REFERRAL_CODE_TAKEN"),
+        ),
+        delivery(
+            Some("m7"),
+            Some("track"),
+            Some("track_event"),
+            "dropped",
+            Some(200),
+            Some("SELF_REFERRAL"),
+        ),
+        delivery(
+            Some("m8"),
+            Some("identify"),
+            Some("identify_user"),
+            "dropped",
+            Some(400),
+            Some("INVALID_REFERRAL_CODE"),
+        ),
+    ];
+    let seen = ["m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8"];
+    let doc = deliveries_state(good.clone(), &seen, None);
+    import(&fake, &doc).await.ok(200);
+    assert_eq!(
+        fake.state().await["data"]["rk_test_key"]["deliveries"],
+        json!(good)
+    );
+    // Two mappings that both fire write two entries for one message.
+    let twice = vec![
+        delivery(
+            Some("t"),
+            Some("track"),
+            Some("track_event"),
+            "delivered",
+            Some(200),
+            None,
+        ),
+        delivery(
+            Some("t"),
+            Some("track"),
+            Some("track_event"),
+            "delivered",
+            Some(200),
+            None,
+        ),
+    ];
+    import(
+        &fake,
+        &deliveries_state(twice, &["t"], Some(track_mappings(2))),
+    )
+    .await
+    .ok(200);
+}
+
+/// What a refused import holds: what it shows, the delivery log, the seen messageIds and
+/// custom mappings.
+type ImportCase = (&'static str, Vec<Value>, Vec<&'static str>, Option<Value>);
+
+#[tokio::test]
+async fn state_imports_refuse_delivery_entries_the_front_door_could_never_write() {
+    // Regression: each of these was imported with 200.
+    let fake = Fake::start().await;
+    let before = fake.state().await;
+    let delivered = |id: &str| {
+        delivery(
+            Some(id),
+            Some("track"),
+            Some("track_event"),
+            "delivered",
+            Some(200),
+            None,
+        )
+    };
+    let cases: Vec<ImportCase> = vec![
+        (
+            "identify with action track_event (default mappings)",
+            vec![delivery(
+                Some("m"),
+                Some("identify"),
+                Some("track_event"),
+                "delivered",
+                Some(200),
+                None,
+            )],
+            vec!["m"],
+            None,
+        ),
+        (
+            "a page with an action (default mappings)",
+            vec![delivery(
+                Some("m"),
+                Some("page"),
+                Some("track_event"),
+                "delivered",
+                Some(200),
+                None,
+            )],
+            vec!["m"],
+            None,
+        ),
+        (
+            "an unknown action",
+            vec![delivery(
+                Some("m"),
+                Some("track"),
+                Some("send_email"),
+                "delivered",
+                Some(200),
+                None,
+            )],
+            vec!["m"],
+            None,
+        ),
+        (
+            "a drop with an unknown reason",
+            vec![delivery(
+                Some("m"),
+                Some("track"),
+                None,
+                "dropped",
+                None,
+                Some("NOPE"),
+            )],
+            vec![],
+            None,
+        ),
+        (
+            "a Rehook code with another rule's status",
+            vec![delivery(
+                Some("m"),
+                Some("identify"),
+                Some("identify_user"),
+                "dropped",
+                Some(422),
+                Some("REFERRAL_CODE_TAKEN"),
+            )],
+            vec!["m"],
+            None,
+        ),
+        (
+            "a conversion code refusal of an identify",
+            vec![delivery(
+                Some("m"),
+                Some("identify"),
+                Some("identify_user"),
+                "dropped",
+                Some(422),
+                Some("SELF_REFERRAL"),
+            )],
+            vec!["m"],
+            None,
+        ),
+        (
+            "an ingestion reason with an action",
+            vec![delivery(
+                Some("m"),
+                Some("track"),
+                Some("track_event"),
+                "dropped",
+                None,
+                Some("missing_identity"),
+            )],
+            vec!["m"],
+            None,
+        ),
+        (
+            "a mapping reason without an action",
+            vec![delivery(
+                None,
+                Some("track"),
+                None,
+                "dropped",
+                None,
+                Some("anonymous_only"),
+            )],
+            vec![],
+            None,
+        ),
+        (
+            "invalid_type of a known type",
+            vec![delivery(
+                None,
+                Some("track"),
+                None,
+                "dropped",
+                None,
+                Some("invalid_type"),
+            )],
+            vec![],
+            None,
+        ),
+        (
+            "a delivered identify answered 204",
+            vec![delivery(
+                Some("m"),
+                Some("identify"),
+                Some("identify_user"),
+                "delivered",
+                Some(204),
+                None,
+            )],
+            vec!["m"],
+            None,
+        ),
+        (
+            "a delivered message with a reason",
+            vec![delivery(
+                Some("m"),
+                Some("track"),
+                Some("track_event"),
+                "delivered",
+                Some(200),
+                Some("x"),
+            )],
+            vec!["m"],
+            None,
+        ),
+        (
+            "a filtered message with another reason",
+            vec![delivery(
+                Some("m"),
+                Some("page"),
+                None,
+                "filtered",
+                None,
+                Some("not_subscribed"),
+            )],
+            vec!["m"],
+            None,
+        ),
+        (
+            "the same messageId delivered twice (default mappings)",
+            vec![delivered("m"), delivered("m")],
+            vec!["m"],
+            None,
+        ),
+        (
+            "one messageId delivered three times with two mappings",
+            vec![delivered("m"), delivered("m"), delivered("m")],
+            vec!["m"],
+            Some(track_mappings(2)),
+        ),
+        (
+            "one messageId filtered and delivered",
+            vec![
+                delivery(Some("m"), Some("track"), None, "filtered", None, None),
+                delivered("m"),
+            ],
+            vec!["m"],
+            Some(track_mappings(2)),
+        ),
+        (
+            "a duplicate drop of a messageId never seen",
+            vec![delivery(
+                Some("m"),
+                Some("track"),
+                None,
+                "dropped",
+                None,
+                Some("duplicate_message_id"),
+            )],
+            vec![],
+            None,
+        ),
+        (
+            "a messageId of \"\"",
+            vec![delivery(
+                Some(""),
+                Some("page"),
+                None,
+                "filtered",
+                None,
+                None,
+            )],
+            vec![""],
+            None,
+        ),
+        ("\"\" among the seen messageIds", vec![], vec![""], None),
+    ];
+    for (what, deliveries, seen, mappings) in cases {
+        let reply = import(&fake, &deliveries_state(deliveries, &seen, mappings)).await;
+        assert_eq!(reply.body["code"], "INVALID_STATE", "{what}: {reply:?}");
+        reply.error(400, "INVALID_STATE");
+    }
+    assert_eq!(fake.state().await, before);
+}

@@ -88,6 +88,7 @@ async fn the_binary_prints_its_url_and_default_credentials_and_serves() {
         credentials.contains("Basic rk_test_key:rk_test_secret"),
         "{credentials}"
     );
+    assert_eq!(running.line(), "  Segment write key: wk_test");
     let http = client();
     let health = http
         .get(format!("{url}/__admin/health"))
@@ -200,4 +201,32 @@ async fn a_stderr_that_cannot_be_written_does_not_stop_the_server() {
         assert_eq!(health.status(), 200);
     }
     assert_eq!(running.terminate().code(), Some(0));
+}
+
+#[tokio::test]
+async fn the_banner_names_every_applications_segment_write_keys() {
+    let port = free_port();
+    let bind = format!("127.0.0.1:{port}");
+    let mut running = Running::spawn(&[
+        "--bind",
+        &bind,
+        "--app",
+        "rk_a:sa",
+        "--write-key",
+        "wk_a",
+        "--write-key",
+        "wk_a2",
+        "--app",
+        "rk_b:sb",
+        "--write-key",
+        "wk_b",
+        "--app",
+        "rk_c:sc",
+    ]);
+    running.line();
+    running.line();
+    assert_eq!(
+        running.line(),
+        "  Segment write keys: wk_a, wk_a2 (rk_a); wk_b (rk_b); none (rk_c)"
+    );
 }

@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::support::{
-    Fake, Reply, assert_error_shape, bytes, default_auth, gzip, oneshot, raw, send, store,
+    Fake, Reply, assert_error_shape, basic, bytes, default_auth, gzip, oneshot, raw, send, store,
 };
 
 /// A body of exactly `len` bytes: an upsert of `source_id` padded through metadata.
@@ -1006,4 +1006,55 @@ async fn an_answer_that_leaves_the_body_unread_closes_the_connection_and_says_so
     .await;
     reply.ok(201);
     assert_eq!(reply.header("connection"), None);
+}
+
+/// Two gzip members, as `(gzip -c a; gzip -c b)` writes them: one body, `a` then `b`.
+fn two_gzip_members(first: &str, second: &str) -> Vec<u8> {
+    let mut body = gzip(first.as_bytes());
+    body.extend(gzip(second.as_bytes()));
+    body
+}
+
+#[tokio::test]
+async fn a_gzip_body_of_several_members_is_decoded_whole() {
+    let fake = Fake::start().await;
+    let request = fake
+        .authed(Method::POST, "/customers")
+        .header("content-encoding", "gzip")
+        .body(two_gzip_members(r#"{"source_id":"multi-"#, r#"member"}"#));
+    assert_eq!(send(request).await.ok(201)["source_id"], "multi-member");
+    let request = fake
+        .request(Method::POST, "/v1/identify")
+        .header(reqwest::header::AUTHORIZATION, basic("wk_test", ""))
+        .header("content-encoding", "gzip")
+        .body(two_gzip_members(
+            r#"{"type":"identify","userId":"multi-"#,
+            r#"member-2"}"#,
+        ));
+    send(request).await.ok(200);
+    fake.admin_get("/__admin/customers/multi-member-2").await;
+}
+
+#[tokio::test]
+async fn bytes_after_a_gzip_stream_are_400_invalid_body_and_change_nothing() {
+    let fake = Fake::start().await;
+    let before = fake.stored().await;
+    for trailing in [&b"garbage"[..], b"{}", b"\x1f"] {
+        let mut body = gzip(br#"{"source_id":"u-1"}"#);
+        body.extend_from_slice(trailing);
+        let request = fake
+            .authed(Method::POST, "/customers")
+            .header("content-encoding", "gzip")
+            .body(body.clone());
+        send(request).await.error(400, "INVALID_BODY");
+        let mut body = gzip(br#"{"type":"identify","userId":"u-1"}"#);
+        body.extend_from_slice(trailing);
+        let request = fake
+            .request(Method::POST, "/v1/identify")
+            .header(reqwest::header::AUTHORIZATION, basic("wk_test", ""))
+            .header("content-encoding", "gzip")
+            .body(body);
+        send(request).await.error(400, "INVALID_BODY");
+    }
+    assert_eq!(fake.stored().await, before);
 }

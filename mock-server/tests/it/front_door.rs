@@ -1116,3 +1116,172 @@ async fn the_corpus_posted_line_by_line_reaches_the_pinned_final_state() {
     ];
     assert_eq!(outcomes, expected);
 }
+
+/// The `message_id`s of a delivery-log answer.
+fn message_ids(log: &Value) -> Vec<&str> {
+    log.as_array()
+        .expect("an array")
+        .iter()
+        .map(|e| e["message_id"].as_str().expect("text"))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_delivery_log_cursor_after_n_answers_only_the_entries_after_the_first_n() {
+    let fake = Fake::start().await;
+    let ids = ["c1", "c2", "c3"];
+    let messages: Vec<Value> = ids
+        .iter()
+        .map(|id| json!({"type": "page", "userId": "u", "messageId": id}))
+        .collect();
+    accepted(&batch(&fake, json!(messages)).await);
+    let all = fake.admin_get("/__admin/deliveries").await;
+    assert_eq!(message_ids(&all), ids);
+    assert_eq!(fake.admin_get("/__admin/deliveries?after=0").await, all);
+    let after_one = fake.admin_get("/__admin/deliveries?after=1").await;
+    assert_eq!(
+        after_one.as_array().unwrap()[..],
+        all.as_array().unwrap()[1..]
+    );
+    assert_eq!(
+        fake.admin_get("/__admin/deliveries?after=3").await,
+        json!([])
+    );
+    accepted(
+        &batch(
+            &fake,
+            json!([{"type": "page", "userId": "u", "messageId": "c4"}]),
+        )
+        .await,
+    );
+    assert_eq!(
+        message_ids(&fake.admin_get("/__admin/deliveries?after=3").await),
+        ["c4"]
+    );
+    // `limit` caps the answer; the length header is the cursor for what comes next.
+    let reply = fake
+        .admin(Method::GET, "/__admin/deliveries?after=1&limit=2")
+        .await;
+    assert_eq!(message_ids(reply.ok(200)), ["c2", "c3"]);
+    assert_eq!(reply.headers["x-delivery-log-length"], "4");
+    let reply = fake.admin(Method::GET, "/__admin/deliveries?limit=0").await;
+    assert_eq!(reply.ok(200), &json!([]));
+    assert_eq!(reply.headers["x-delivery-log-length"], "4");
+    fake.admin(Method::GET, "/__admin/deliveries?limit=-1")
+        .await
+        .error(400, "INVALID_QUERY");
+    // A cursor past the end: the log was reset since it was taken.
+    let past = fake.admin(Method::GET, "/__admin/deliveries?after=5").await;
+    let error = past.error(400, "INVALID_QUERY");
+    assert_eq!(
+        error["details"],
+        json!({"parameter": "after", "after": 5, "entries": 4})
+    );
+    for bad in [
+        "-1",
+        "x",
+        "1.0",
+        "+1",
+        "",
+        "%201",
+        "99999999999999999999999",
+    ] {
+        let reply = fake
+            .admin(Method::GET, &format!("/__admin/deliveries?after={bad}"))
+            .await;
+        let error = reply.error(400, "INVALID_QUERY");
+        assert_eq!(error["details"]["parameter"], "after", "{bad}");
+        let message = error["message"].as_str().unwrap();
+        assert!(message.contains("after"), "{message}");
+    }
+    fake.admin(Method::GET, "/__admin/deliveries?after=1&after=2")
+        .await
+        .error(400, "INVALID_QUERY");
+}
+
+#[tokio::test]
+async fn the_fault_count_accepts_whole_valued_numbers() {
+    let fake = Fake::start().await;
+    for (sent, kept) in [(json!(2.0), 2), (json!(3e0), 3), (json!(-0.0), 0)] {
+        let reply = send(
+            fake.request(Method::POST, "/__admin/faults")
+                .json(&json!({"fail_front_door_requests": sent})),
+        )
+        .await;
+        assert_eq!(
+            reply.ok(200),
+            &json!({"fail_front_door_requests": kept}),
+            "{sent}"
+        );
+    }
+    for bad in [json!(2.5), json!(-1.0), json!(1e300)] {
+        send(
+            fake.request(Method::POST, "/__admin/faults")
+                .json(&json!({"fail_front_door_requests": bad})),
+        )
+        .await
+        .error(400, "INVALID_BODY");
+    }
+}
+
+#[tokio::test]
+async fn a_message_whose_integrations_turn_rehook_off_is_filtered_and_stores_nothing() {
+    let fake = Fake::start().await;
+    let off = |id: &str, integrations: Value| json!({"type": "identify", "userId": id, "messageId": id, "integrations": integrations});
+    accepted(
+        &batch(
+            &fake,
+            json!([
+                off("i1", json!({"Rehook": false})),
+                off("i2", json!({"All": false})),
+                off("i3", json!({"All": false, "Rehook": false})),
+                off("i4", json!({"All": false, "Rehook": true})),
+                off("i5", json!({"All": true, "Rehook": false})),
+                off("i6", json!({"All": false, "Rehook": {"some": "option"}})),
+                off("i7", json!({"Segment.io": false, "Other": false})),
+                off("i8", json!({"rehook": false})),
+            ]),
+        )
+        .await,
+    );
+    let disabled = |id: &str| {
+        entry(
+            Some(id),
+            Some("identify"),
+            None,
+            "filtered",
+            None,
+            Some("integrations_disabled"),
+        )
+    };
+    let delivered = |id: &str| {
+        entry(
+            Some(id),
+            Some("identify"),
+            Some("identify_user"),
+            "delivered",
+            Some(201),
+            None,
+        )
+    };
+    assert_eq!(
+        deliveries(&fake).await,
+        [
+            disabled("i1"),
+            disabled("i2"),
+            disabled("i3"),
+            delivered("i4"),
+            disabled("i5"),
+            delivered("i6"),
+            delivered("i7"),
+            delivered("i8"),
+        ]
+    );
+    assert_eq!(source_ids(&fake).await, ["i4", "i6", "i7", "i8"]);
+    // Segment de-duplicates before any destination: a filtered message's id is seen.
+    accepted(&batch(&fake, json!([off("i1", json!({}))])).await);
+    assert_eq!(
+        deliveries(&fake).await.last().unwrap()["reason"],
+        "duplicate_message_id"
+    );
+}

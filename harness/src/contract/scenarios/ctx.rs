@@ -486,6 +486,11 @@ impl<'t> Ctx<'t> {
                 reason: None,
                 answer: None,
             },
+            Ok(Mapped::Disabled) => Played {
+                outcome: "filtered",
+                reason: Some(segment::INTEGRATIONS_DISABLED.to_owned()),
+                answer: None,
+            },
             Ok(Mapped::Dropped { reason, .. }) => Played {
                 outcome: "dropped",
                 reason: Some(reason.reason().to_owned()),

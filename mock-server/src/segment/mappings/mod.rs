@@ -65,6 +65,11 @@ impl Mapping {
         self.action
     }
 
+    /// Whether it runs (`"enabled": false` keeps it in the file but silent).
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
     /// Its trigger.
     pub fn trigger(&self) -> &Trigger {
         &self.trigger
@@ -247,8 +252,12 @@ impl MappingSet {
     }
 
     /// What the set makes of a message, one [`Mapped`] per fired mapping, or one
-    /// [`Mapped::Filtered`] when none fires: the outcomes the delivery log records.
+    /// [`Mapped::Filtered`] when none fires, or one [`Mapped::Disabled`] when the message's
+    /// `integrations` turn the destination off: the outcomes the delivery log records.
     pub fn map(&self, accepted: &Accepted<'_>) -> Vec<(Option<String>, Mapped)> {
+        if !super::mapping::sends_to_rehook(accepted) {
+            return vec![(None, Mapped::Disabled)];
+        }
         let fired = self.apply(accepted);
         if fired.is_empty() {
             return vec![(None, Mapped::Filtered)];
