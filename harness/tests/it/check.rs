@@ -569,4 +569,34 @@ async fn the_same_seed_checked_twice_against_one_server_passes_both_times() {
             .expect("the run id is printed")
     };
     assert_ne!(run_id(&first), run_id(&second));
+
+    // The first run's id repeats its exact names: against the server that holds them now, the
+    // creates meet the first run's customers.
+    let first_id = run_id(&first);
+    let repeated = run_harness(args(&[
+        "check",
+        "--base-url",
+        mock.base_url(),
+        "--seed",
+        "7",
+        "--run-id",
+        &first_id,
+        "--scenario",
+        "customers.create_answers_201_then_update_200",
+        "--no-random",
+        "--no-race",
+    ]))
+    .await;
+    let stdout = text(&repeated.stdout);
+    assert_eq!(repeated.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("call 1 (POST /customers): expected status 201, got 200"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "\"source_id\":\"{first_id}-customers.create_answers_201_then_update_200-a\""
+        )),
+        "{stdout}"
+    );
 }
