@@ -115,7 +115,7 @@ struct CheckArgs {
     #[arg(long, value_name = "ID")]
     run_id: Option<String>,
 
-    /// How many random sequences to run.
+    /// How many random sequences to run (0 skips the random run).
     #[arg(long, value_name = "N", default_value_t = 32)]
     cases: u32,
 
@@ -123,8 +123,9 @@ struct CheckArgs {
     #[arg(long, value_name = "NAME", default_value = "signup")]
     conversion_event: String,
 
-    /// Run only this scenario or group (repeatable); the random and race runs still run
-    /// unless --no-random / --no-race.
+    /// Run only this scenario or group (repeatable); the random run and the race are
+    /// random.sequences (group random) and race.concurrent_claims_and_creates (group race),
+    /// and run only when named.
     #[arg(long, value_name = "NAME")]
     scenario: Vec<String>,
 
@@ -403,9 +404,11 @@ async fn run_check(args: CheckArgs) -> Result<ExitCode, Unusable> {
     let unknown = options.unknown_scenarios();
     if !unknown.is_empty() {
         return Err(Unusable(anyhow::anyhow!(
-            "no scenario or group named {}; known groups: {}",
+            "no scenario or group named {}; known groups: {}, {}, {}",
             unknown.join(", "),
-            contract::scenarios::GROUPS.join(", ")
+            contract::scenarios::GROUPS.join(", "),
+            contract::RANDOM_GROUP,
+            contract::RACE_GROUP
         )));
     }
     if args.conversion_event.trim().is_empty() {
@@ -449,6 +452,9 @@ async fn run_check(args: CheckArgs) -> Result<ExitCode, Unusable> {
         None => client,
     };
     contract::preflight(&client)
+        .await
+        .map_err(|e| Unusable(e.into()))?;
+    contract::admin_preflight(&client, &options)
         .await
         .map_err(|e| Unusable(e.into()))?;
     say(format_args!(

@@ -600,3 +600,128 @@ async fn the_same_seed_checked_twice_against_one_server_passes_both_times() {
         "{stdout}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_admin_token_stops_the_run_with_exit_2() {
+    let mock = MockRehook::builder()
+        .seed(27)
+        .admin_token("T0K")
+        .start()
+        .await;
+    let output = run_harness(args(&[
+        "check",
+        "--base-url",
+        mock.base_url(),
+        "--admin-token",
+        "WRONG",
+        "--scenario",
+        "drops",
+    ]))
+    .await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr
+            .contains("refused the admin token (401 on GET /__admin/health); check --admin-token"),
+        "{stderr}"
+    );
+    assert!(!text(&output.stdout).contains("pass  "));
+
+    // Without a token, the same server's admin scenarios are skipped and the run is green.
+    let without = run_harness(args(&[
+        "check",
+        "--base-url",
+        mock.base_url(),
+        "--scenario",
+        "drops",
+    ]))
+    .await;
+    let stdout = text(&without.stdout);
+    assert_eq!(without.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("GET /__admin/health answered 401"),
+        "{stdout}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_set_up_otherwise_stops_the_run_naming_the_setting() {
+    let other_event = MockRehook::builder()
+        .seed(28)
+        .conversion_event("trial_started")
+        .start()
+        .await;
+    let accepting = MockRehook::builder()
+        .seed(28)
+        .drop_mode(rehook_mock::DropMode::Accept)
+        .start()
+        .await;
+    let cases = [
+        (
+            other_event.base_url(),
+            "application rk_test_key has conversion_events [\"trial_started\"], without \"signup\" (--conversion-event); pass --conversion-event trial_started",
+        ),
+        (
+            accepting.base_url(),
+            "application rk_test_key has drop_mode \"accept\"; check needs drop mode \"reject\"",
+        ),
+    ];
+    for (url, says) in cases {
+        let output = run_harness(args(&["check", "--base-url", url, "--scenario", "auth"])).await;
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+        assert!(!text(&output.stdout).contains("pass  "), "no case ran");
+    }
+
+    // Named with --conversion-event, the server's event is what the run assumes.
+    let named = run_harness(args(&[
+        "check",
+        "--base-url",
+        other_event.base_url(),
+        "--conversion-event",
+        "trial_started",
+        "--scenario",
+        "events",
+    ]))
+    .await;
+    assert_eq!(named.status.code(), Some(0), "{}", text(&named.stdout));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_filter_selects_the_random_run_and_the_race_only_by_name() {
+    let (_mock, client) = seeded_fake(29).await;
+    let names = |report: &contract::CheckReport| -> Vec<String> {
+        report.cases.iter().map(|c| c.name.clone()).collect()
+    };
+    let one = CheckOptions {
+        scenarios: Some(vec!["events.self_referral_refused".into()]),
+        cases: 0,
+        ..CheckOptions::default()
+    };
+    assert_eq!(
+        names(&contract::check(&client, &one).await),
+        ["events.self_referral_refused"]
+    );
+
+    let by_group = CheckOptions {
+        scenarios: Some(vec!["random".into(), "race".into()]),
+        cases: 0,
+        ..CheckOptions::default()
+    };
+    assert!(by_group.unknown_scenarios().is_empty());
+    let report = contract::check(&client, &by_group).await;
+    assert_eq!(names(&report), [contract::RANDOM_CASE, contract::RACE_CASE]);
+    assert_eq!(
+        report.cases[0].outcome,
+        Outcome::Skipped("no random sequence to run (--cases 0)".to_owned())
+    );
+    assert_eq!(report.cases[1].outcome, Outcome::Passed);
+
+    let by_name = CheckOptions {
+        scenarios: Some(vec![contract::RACE_CASE.into()]),
+        ..CheckOptions::default()
+    };
+    assert!(by_name.unknown_scenarios().is_empty());
+    assert!(!by_name.runs_random() && by_name.runs_race());
+}
