@@ -318,13 +318,22 @@ pub async fn check_with(
         run_id: options.run_id.clone(),
         cases: Vec::new(),
     };
+    let mut hinted = false;
     for scenario in options.selected() {
         let started = Instant::now();
-        let run = scenarios::run(&target, &scenario, &env).await;
+        let mut outcome = scenarios::run(&target, &scenario, &env).await.outcome;
+        if let Outcome::Failed(text) = &mut outcome
+            && env.no_admin.is_some()
+            && !hinted
+            && let Some(with_hint) = conversion_hint(text, &options.conversion_event)
+        {
+            *text = with_hint;
+            hinted = true;
+        }
         let case = Case {
             name: scenario.name.to_owned(),
             group: scenario.group.to_owned(),
-            outcome: run.outcome,
+            outcome,
             duration: started.elapsed(),
         };
         on_case(&case);
@@ -371,6 +380,19 @@ pub async fn check_with(
         report.cases.push(case);
     }
     report
+}
+
+/// A scenario failure with a hint line after its first when the failure is what a server
+/// would answer that does not count `conversion_event` as a conversion: a referral expected
+/// and none at all (`/referral` `null`). `None` for any other failure.
+fn conversion_hint(failure: &str, conversion_event: &str) -> Option<String> {
+    let (first, rest) = failure.split_once('\n').unwrap_or((failure, ""));
+    if !(first.contains("expected /referral") && first.ends_with(", got null")) {
+        return None;
+    }
+    Some(format!(
+        "{first}\n  hint: the event answered no referral at all: is `{conversion_event}` a conversion event on this server? pass --conversion-event\n{rest}"
+    ).trim_end().to_owned())
 }
 
 /// The case name of the concurrency race.

@@ -725,3 +725,50 @@ async fn a_filter_selects_the_random_run_and_the_race_only_by_name() {
     assert!(by_name.unknown_scenarios().is_empty());
     assert!(!by_name.runs_random() && by_name.runs_race());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_an_admin_api_a_conversion_answered_without_referral_hints_at_the_conversion_event()
+{
+    let store = Arc::new(Store::new(
+        MockRehook::builder()
+            .seed(30)
+            .conversion_event("trial_started")
+            .config(),
+    ));
+    let no_admin = || async {
+        (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({"code": "NOT_FOUND", "message": "no such path"})),
+        )
+            .into_response()
+    };
+    let router = Router::new()
+        .route("/__admin/{*rest}", axum::routing::any(no_admin))
+        .fallback_service(rehook_mock::app(store));
+    let served = Served::start(router).await;
+    let options = CheckOptions {
+        scenarios: Some(vec![
+            "events.conversion_attributes_the_referral".into(),
+            "events.referral_list_oldest_first".into(),
+        ]),
+        ..scenarios_only(30)
+    };
+    let report = contract::check(&served.client(), &options).await;
+    let failures: Vec<&str> = report
+        .cases
+        .iter()
+        .map(|c| match &c.outcome {
+            Outcome::Failed(text) => text.as_str(),
+            other => panic!("{}: {other:?}", c.name),
+        })
+        .collect();
+    let hint = "  hint: the event answered no referral at all: is `signup` a conversion event on this server? pass --conversion-event";
+    let lines: Vec<&str> = failures[0].lines().collect();
+    assert!(lines[0].ends_with("got null"), "{}", failures[0]);
+    assert_eq!(lines[1], hint);
+    assert!(
+        !failures[1].contains("hint:"),
+        "hinted once: {}",
+        failures[1]
+    );
+}
