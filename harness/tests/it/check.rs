@@ -772,3 +772,42 @@ async fn without_an_admin_api_a_conversion_answered_without_referral_hints_at_th
         failures[1]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_random_run_reads_only_its_own_customers_events_and_drops() {
+    use std::sync::Mutex;
+    let whole_listings: Arc<Mutex<Vec<String>>> = Arc::default();
+    let admin_reads: Arc<Mutex<usize>> = Arc::default();
+    let (listings, reads) = (whole_listings.clone(), admin_reads.clone());
+    let router = fake_router(31).layer(middleware::from_fn(move |request: Request, next: Next| {
+        let (listings, reads) = (listings.clone(), reads.clone());
+        async move {
+            let path = request.uri().path();
+            let query = request.uri().query().unwrap_or_default();
+            let listing = ["/__admin/customers", "/__admin/events", "/__admin/drops"];
+            if listing.contains(&path) && !query.contains("source_id=") {
+                listings.lock().unwrap().push(format!("{path}?{query}"));
+            }
+            if path.starts_with("/__admin/") {
+                *reads.lock().unwrap() += 1;
+            }
+            next.run(request).await
+        }
+    }));
+    let served = Served::start(router).await;
+    let options = CheckOptions {
+        scenarios: Some(vec!["random".into()]),
+        cases: 2,
+        ..CheckOptions::default()
+    };
+    let report = contract::check(&served.client(), &options).await;
+    assert_eq!(report.cases.len(), 1);
+    assert_eq!(
+        report.cases[0].outcome,
+        Outcome::Passed,
+        "{:?}",
+        report.cases
+    );
+    assert!(*admin_reads.lock().unwrap() > 10, "the admin API was read");
+    assert_eq!(*whole_listings.lock().unwrap(), Vec::<String>::new());
+}
