@@ -4,7 +4,7 @@
 //!
 //! Run with `cargo bench -p rehook-harness --bench check`. Environment variables tune it:
 //!
-//! - `BENCH_CHECK_CASES`: random sequences of the random row (default 8);
+//! - `BENCH_CHECK_CASES`: random sequences of the random row (default 32, as `check`);
 //! - `BENCH_CHECK_REPEAT`: how many times each row runs, each time on a fresh fake (default 5).
 //!
 //! The number of calls a check makes is counted at the server, from the one `request` event
@@ -105,7 +105,7 @@ async fn main() {
     )
     .expect("the bench's tracing subscriber");
 
-    let cases = env_usize("BENCH_CHECK_CASES", 8);
+    let cases = env_usize("BENCH_CHECK_CASES", 32);
     let repeat = env_usize("BENCH_CHECK_REPEAT", 5);
     let scenarios = CheckOptions {
         seed: 1,

@@ -5,8 +5,8 @@
 //! Run with `cargo bench -p rehook-mock --bench throughput`. Environment variables tune it:
 //!
 //! - `BENCH_REQUESTS`: requests per case (default 20,000), and the most a front-door case sends;
-//! - `BENCH_MESSAGES`: Segment messages per front-door case (default 40,000), so a batch of
-//!   100 is 400 requests;
+//! - `BENCH_MESSAGES`: Segment messages per front-door case (default 100,000), so a batch of
+//!   100 is 1,000 requests;
 //! - `BENCH_CONCURRENCY`: client tasks sending at once (default 16).
 //!
 //! Every case starts from an empty application and is checked once its clock has stopped:
@@ -285,7 +285,7 @@ fn print_row(row: &Row, baseline: &Row) {
 #[tokio::main]
 async fn main() {
     let requests = env_usize("BENCH_REQUESTS", 20_000);
-    let messages = env_usize("BENCH_MESSAGES", 40_000);
+    let messages = env_usize("BENCH_MESSAGES", 100_000);
     let tasks = env_usize("BENCH_CONCURRENCY", 16);
     let mock = MockRehook::builder().seed(1).start().await;
     let custom = MappingSet::from_json_str(CUSTOM_MAPPINGS).expect("the custom mappings are valid");
