@@ -51,11 +51,15 @@ mod catalogue {
         /// In drop mode `accept`, a refused event is stored anyway, as a plain event (its
         /// caller created, no attribution); the answer and the drop log are as they should be.
         AcceptedDropStored,
+        /// Codes are matched ignoring case: claiming `abc` while another customer holds `ABC`
+        /// is `409`, validate-code of `abc` finds `ABC`'s owner, and a conversion with `abc`
+        /// is attributed to `ABC`'s owner.
+        CodeMatchCaseInsensitive,
     }
 
     impl Fault {
         /// Every fault, in catalogue order.
-        pub const ALL: [Fault; 12] = [
+        pub const ALL: [Fault; 13] = [
             Fault::TakenCodeClaimable,
             Fault::MetadataReplaced,
             Fault::ConversionWithoutCodeAccepted,
@@ -68,6 +72,7 @@ mod catalogue {
             Fault::ReferralListNewestFirst,
             Fault::NumericSourceIdRejected,
             Fault::AcceptedDropStored,
+            Fault::CodeMatchCaseInsensitive,
         ];
 
         /// The name the binary's `--fault` flag takes (`taken-code-claimable`, ...).
