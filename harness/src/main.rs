@@ -8,7 +8,8 @@
 //!
 //! Exit codes of `check`: 0 every case passed (skips allowed), 1 a contract case failed,
 //! 2 the run could not start (arguments, an unreachable server, refused credentials, a
-//! JUnit file that cannot be written).
+//! JUnit file that cannot be written, a refused admin token, or an application whose admin
+//! config differs from what the run assumes).
 //!
 //! A reader that stops reading (`rehook-harness replay ... | head -1`) does not change the exit
 //! code: the rest of the output is dropped quietly, the replay runs to its end and exits with
@@ -63,7 +64,9 @@ enum Command {
     ///
     /// Without --base-url an in-process fake is checked. Prints one line per case (pass,
     /// fail, skip), each failure with the calls that show it as curl lines, and a summary.
-    /// Scenarios that need the admin API (/__admin) are skipped where it does not answer.
+    /// Scenarios that need the admin API (/__admin) are skipped where it does not answer;
+    /// where it answers, a refused --admin-token, conversion events without
+    /// --conversion-event, or drop mode accept stop the run (exit 2).
     Check(CheckArgs),
 }
 

@@ -342,7 +342,7 @@ pub async fn check_with(
     if options.runs_random() {
         let started = Instant::now();
         let outcome = if options.cases == 0 {
-            Outcome::Skipped("no random sequence to run (--cases 0)".to_owned())
+            Outcome::Skipped("--cases 0: no random sequence to run".to_owned())
         } else {
             run_random(client, &target, options, &env).await
         };

@@ -714,7 +714,7 @@ async fn a_filter_selects_the_random_run_and_the_race_only_by_name() {
     assert_eq!(names(&report), [contract::RANDOM_CASE, contract::RACE_CASE]);
     assert_eq!(
         report.cases[0].outcome,
-        Outcome::Skipped("no random sequence to run (--cases 0)".to_owned())
+        Outcome::Skipped("--cases 0: no random sequence to run".to_owned())
     );
     assert_eq!(report.cases[1].outcome, Outcome::Passed);
 
