@@ -403,6 +403,29 @@ impl Client {
         self.admin_json(Method::GET, &["drops"]).await
     }
 
+    /// `GET /__admin/customers/{source_id}`: one customer of this client's application;
+    /// `None` when it answers `404`.
+    pub async fn admin_customer(&self, source_id: &str) -> Result<Option<Customer>, ClientError> {
+        match self
+            .admin_json(Method::GET, &["customers", source_id])
+            .await
+        {
+            Err(ClientError::Status { status: 404, .. }) => Ok(None),
+            other => other.map(Some),
+        }
+    }
+
+    /// `GET /__admin/events?source_id=`: one customer's events, in arrival order.
+    pub async fn admin_events_of(&self, source_id: &str) -> Result<Vec<Event>, ClientError> {
+        self.admin_json_of(&["events"], source_id).await
+    }
+
+    /// `GET /__admin/drops?source_id=`: the refusals of requests naming one customer, in
+    /// arrival order.
+    pub async fn admin_drops_of(&self, source_id: &str) -> Result<Vec<DropEntry>, ClientError> {
+        self.admin_json_of(&["drops"], source_id).await
+    }
+
     /// `GET /__admin/deliveries`: the front-door delivery log of this client's application.
     pub async fn admin_deliveries(&self) -> Result<Vec<DeliveryLogEntry>, ClientError> {
         self.admin_json(Method::GET, &["deliveries"]).await
@@ -503,6 +526,18 @@ impl Client {
     ) -> Result<T, ClientError> {
         let (url, answer) = self.admin(method.clone(), segments).await?;
         decode(method, &url, answer)
+    }
+
+    /// An admin `GET` of `segments` with `?source_id=`, decoded as JSON.
+    async fn admin_json_of<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        source_id: &str,
+    ) -> Result<T, ClientError> {
+        let mut url = self.admin_url(segments);
+        url.query_pairs_mut().append_pair("source_id", source_id);
+        let answer = self.admin_at(Method::GET, url.clone()).await?;
+        decode(Method::GET, &url, answer)
     }
 
     /// An admin call under the origin's `/__admin` (whatever the base URL's path), for this

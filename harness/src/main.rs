@@ -8,7 +8,8 @@
 //!
 //! Exit codes of `check`: 0 every case passed (skips allowed), 1 a contract case failed,
 //! 2 the run could not start (arguments, an unreachable server, refused credentials, a
-//! JUnit file that cannot be written).
+//! JUnit file that cannot be written, a refused admin token, or an application whose admin
+//! config differs from what the run assumes).
 //!
 //! A reader that stops reading (`rehook-harness replay ... | head -1`) does not change the exit
 //! code: the rest of the output is dropped quietly, the replay runs to its end and exits with
@@ -63,7 +64,9 @@ enum Command {
     ///
     /// Without --base-url an in-process fake is checked. Prints one line per case (pass,
     /// fail, skip), each failure with the calls that show it as curl lines, and a summary.
-    /// Scenarios that need the admin API (/__admin) are skipped where it does not answer.
+    /// Scenarios that need the admin API (/__admin) are skipped where it does not answer;
+    /// where it answers, a refused --admin-token, conversion events without
+    /// --conversion-event, or drop mode accept stop the run (exit 2).
     Check(CheckArgs),
 }
 
@@ -115,7 +118,7 @@ struct CheckArgs {
     #[arg(long, value_name = "ID")]
     run_id: Option<String>,
 
-    /// How many random sequences to run.
+    /// How many random sequences to run (0 skips the random run).
     #[arg(long, value_name = "N", default_value_t = 32)]
     cases: u32,
 
@@ -123,8 +126,9 @@ struct CheckArgs {
     #[arg(long, value_name = "NAME", default_value = "signup")]
     conversion_event: String,
 
-    /// Run only this scenario or group (repeatable); the random and race runs still run
-    /// unless --no-random / --no-race.
+    /// Run only this scenario or group (repeatable); the random run and the race are
+    /// random.sequences (group random) and race.concurrent_claims_and_creates (group race),
+    /// and run only when named.
     #[arg(long, value_name = "NAME")]
     scenario: Vec<String>,
 
@@ -403,9 +407,11 @@ async fn run_check(args: CheckArgs) -> Result<ExitCode, Unusable> {
     let unknown = options.unknown_scenarios();
     if !unknown.is_empty() {
         return Err(Unusable(anyhow::anyhow!(
-            "no scenario or group named {}; known groups: {}",
+            "no scenario or group named {}; known groups: {}, {}, {}",
             unknown.join(", "),
-            contract::scenarios::GROUPS.join(", ")
+            contract::scenarios::GROUPS.join(", "),
+            contract::RANDOM_GROUP,
+            contract::RACE_GROUP
         )));
     }
     if args.conversion_event.trim().is_empty() {
@@ -449,6 +455,9 @@ async fn run_check(args: CheckArgs) -> Result<ExitCode, Unusable> {
         None => client,
     };
     contract::preflight(&client)
+        .await
+        .map_err(|e| Unusable(e.into()))?;
+    contract::admin_preflight(&client, &options)
         .await
         .map_err(|e| Unusable(e.into()))?;
     say(format_args!(

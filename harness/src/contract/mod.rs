@@ -38,7 +38,9 @@ pub struct CheckOptions {
     pub cases: u32,
     /// The application's conversion event (default `signup`).
     pub conversion_event: String,
-    /// Only these scenarios (names, or group names for whole groups); `None` runs all.
+    /// Only these scenarios (names, or group names for whole groups; the random run and the
+    /// race by [`RANDOM_CASE`] / [`RANDOM_GROUP`] and [`RACE_CASE`] / [`RACE_GROUP`]);
+    /// `None` runs all.
     pub scenarios: Option<Vec<String>>,
     /// Whether to run the randomised sequences.
     pub random: bool,
@@ -72,18 +74,40 @@ impl CheckOptions {
             .collect()
     }
 
-    /// The entries of the scenario filter that name neither a scenario nor a group.
+    /// The entries of the scenario filter that name neither a scenario nor a group (the
+    /// random run and the race count: [`RANDOM_CASE`] / `random`, [`RACE_CASE`] / `race`).
     pub fn unknown_scenarios(&self) -> Vec<String> {
         let all = scenarios::all();
         self.scenarios
             .iter()
             .flatten()
             .filter(|n| {
-                !all.iter()
-                    .any(|s| s.name == n.as_str() || s.group == n.as_str())
+                ![RANDOM_CASE, RANDOM_GROUP, RACE_CASE, RACE_GROUP].contains(&n.as_str())
+                    && !all
+                        .iter()
+                        .any(|s| s.name == n.as_str() || s.group == n.as_str())
             })
             .cloned()
             .collect()
+    }
+
+    /// Whether this run makes the randomised sequences: asked for (`random`), and selected
+    /// by the scenario filter when there is one.
+    pub fn runs_random(&self) -> bool {
+        self.random && self.filter_names(RANDOM_CASE, RANDOM_GROUP)
+    }
+
+    /// Whether this run makes the race: asked for (`race`), and selected by the scenario
+    /// filter when there is one.
+    pub fn runs_race(&self) -> bool {
+        self.race && self.filter_names(RACE_CASE, RACE_GROUP)
+    }
+
+    /// Whether the scenario filter (if any) names the case `name` or its group `group`.
+    fn filter_names(&self, name: &str, group: &str) -> bool {
+        self.scenarios
+            .as_ref()
+            .is_none_or(|names| names.iter().any(|n| n == name || n == group))
     }
 }
 
@@ -144,6 +168,24 @@ pub enum StartError {
         /// What it answered.
         answered: String,
     },
+    /// An admin token was given and `GET /__admin/health` answered 401 or 403.
+    #[error(
+        "{url} refused the admin token ({status} on GET /__admin/health); check --admin-token, or leave it out to skip the admin scenarios"
+    )]
+    AdminTokenRefused {
+        /// The base URL.
+        url: String,
+        /// What the health check answered.
+        status: u16,
+    },
+    /// `GET /__admin/config` shows the application set up otherwise than the run assumes.
+    #[error("{url}: {setting}")]
+    Misconfigured {
+        /// The base URL.
+        url: String,
+        /// Which setting differs and what to pass or change.
+        setting: String,
+    },
 }
 
 /// Probes the server with `GET /events/segment/check-auth` before a run: only a
@@ -168,6 +210,70 @@ pub async fn preflight(client: &Client) -> Result<(), StartError> {
             url,
             reason: error_text(&error),
         }),
+    }
+}
+
+/// Checks, where the admin API answers, that the server is set up as the run assumes,
+/// before any case runs: a given admin token must be accepted, and the application (by API
+/// key, in `GET /__admin/config`) must have `options.conversion_event` among its conversion
+/// events and drop mode `reject`. Without an admin API (no answer, a 404, or a 401 with no
+/// token given) there is nothing to read and the run goes on.
+pub async fn admin_preflight(client: &Client, options: &CheckOptions) -> Result<(), StartError> {
+    let target = Target::new(client);
+    let url = client.base_url().to_owned();
+    let health = target
+        .send(&Request::new("GET", Api::Admin, "/health"))
+        .await;
+    match health {
+        Ok(r) if r.status == 200 && r.body["status"] == "ok" => {}
+        Ok(r) if matches!(r.status, 401 | 403) && client.admin_token().is_some() => {
+            return Err(StartError::AdminTokenRefused {
+                url,
+                status: r.status,
+            });
+        }
+        _ => return Ok(()),
+    }
+    let Ok(config) = target
+        .send(&Request::new("GET", Api::Admin, "/config"))
+        .await
+    else {
+        return Ok(());
+    };
+    let Some(app) = config.body["applications"]
+        .as_array()
+        .and_then(|apps| apps.iter().find(|app| app["api_key"] == target.api_key()))
+    else {
+        return Ok(());
+    };
+    if let Some(setting) = config_mismatch(app, &options.conversion_event) {
+        return Err(StartError::Misconfigured { url, setting });
+    }
+    Ok(())
+}
+
+/// What in one application of `GET /__admin/config` differs from what a check run assumes,
+/// as a sentence naming the setting and the way out; `None` when it fits (or says nothing).
+fn config_mismatch(app: &Value, conversion_event: &str) -> Option<String> {
+    let key = app["api_key"].as_str().unwrap_or_default();
+    if let Some(events) = app["conversion_events"].as_array() {
+        let names: Vec<&str> = events.iter().filter_map(Value::as_str).collect();
+        if !names.contains(&conversion_event) {
+            let shown = serde_json::to_string(&names).unwrap_or_default();
+            let pass = match names.first() {
+                Some(name) => format!("pass --conversion-event {name}"),
+                None => "give the application a conversion event".to_owned(),
+            };
+            return Some(format!(
+                "application {key} has conversion_events {shown}, without {conversion_event:?} (--conversion-event); {pass}"
+            ));
+        }
+    }
+    match app["drop_mode"].as_str() {
+        Some("reject") | None => None,
+        Some(mode) => Some(format!(
+            "application {key} has drop_mode {mode:?}; check needs drop mode \"reject\" (refusals answered 4xx): restart the server without --drop-mode {mode}, or PUT /__admin/config with \"drop_mode\": \"reject\""
+        )),
     }
 }
 
@@ -212,31 +318,44 @@ pub async fn check_with(
         run_id: options.run_id.clone(),
         cases: Vec::new(),
     };
+    let mut hinted = false;
     for scenario in options.selected() {
         let started = Instant::now();
-        let run = scenarios::run(&target, &scenario, &env).await;
+        let mut outcome = scenarios::run(&target, &scenario, &env).await.outcome;
+        if let Outcome::Failed(text) = &mut outcome
+            && env.no_admin.is_some()
+            && !hinted
+            && let Some(with_hint) = conversion_hint(text, &options.conversion_event)
+        {
+            *text = with_hint;
+            hinted = true;
+        }
         let case = Case {
             name: scenario.name.to_owned(),
             group: scenario.group.to_owned(),
-            outcome: run.outcome,
-            duration: started.elapsed(),
-        };
-        on_case(&case);
-        report.cases.push(case);
-    }
-    if options.random {
-        let started = Instant::now();
-        let outcome = run_random(client, &target, options, &env).await;
-        let case = Case {
-            name: RANDOM_CASE.to_owned(),
-            group: "random".to_owned(),
             outcome,
             duration: started.elapsed(),
         };
         on_case(&case);
         report.cases.push(case);
     }
-    if options.race {
+    if options.runs_random() {
+        let started = Instant::now();
+        let outcome = if options.cases == 0 {
+            Outcome::Skipped("--cases 0: no random sequence to run".to_owned())
+        } else {
+            run_random(client, &target, options, &env).await
+        };
+        let case = Case {
+            name: RANDOM_CASE.to_owned(),
+            group: RANDOM_GROUP.to_owned(),
+            outcome,
+            duration: started.elapsed(),
+        };
+        on_case(&case);
+        report.cases.push(case);
+    }
+    if options.runs_race() {
         let started = Instant::now();
         let race_options = race::RaceOptions {
             seed: options.seed,
@@ -253,7 +372,7 @@ pub async fn check_with(
             };
         let case = Case {
             name: RACE_CASE.to_owned(),
-            group: "race".to_owned(),
+            group: RACE_GROUP.to_owned(),
             outcome,
             duration: started.elapsed(),
         };
@@ -263,11 +382,30 @@ pub async fn check_with(
     report
 }
 
+/// A scenario failure with a hint line after its first when the failure is what a server
+/// would answer that does not count `conversion_event` as a conversion: a referral expected
+/// and none at all (`/referral` `null`). `None` for any other failure.
+fn conversion_hint(failure: &str, conversion_event: &str) -> Option<String> {
+    let (first, rest) = failure.split_once('\n').unwrap_or((failure, ""));
+    if !(first.contains("expected /referral") && first.ends_with(", got null")) {
+        return None;
+    }
+    Some(format!(
+        "{first}\n  hint: the event answered no referral at all: is `{conversion_event}` a conversion event on this server? pass --conversion-event\n{rest}"
+    ).trim_end().to_owned())
+}
+
 /// The case name of the concurrency race.
 pub const RACE_CASE: &str = "race.concurrent_claims_and_creates";
 
 /// The case name of the randomised sequences.
 pub const RANDOM_CASE: &str = "random.sequences";
+
+/// The group of the randomised sequences, as `--scenario` selects it.
+pub const RANDOM_GROUP: &str = "random";
+
+/// The group of the concurrency race, as `--scenario` selects it.
+pub const RACE_GROUP: &str = "race";
 
 /// The randomised sequences ([`random::run`], synchronous, on a blocking thread) as one case.
 async fn run_random(

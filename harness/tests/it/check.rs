@@ -600,3 +600,214 @@ async fn the_same_seed_checked_twice_against_one_server_passes_both_times() {
         "{stdout}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_admin_token_stops_the_run_with_exit_2() {
+    let mock = MockRehook::builder()
+        .seed(27)
+        .admin_token("T0K")
+        .start()
+        .await;
+    let output = run_harness(args(&[
+        "check",
+        "--base-url",
+        mock.base_url(),
+        "--admin-token",
+        "WRONG",
+        "--scenario",
+        "drops",
+    ]))
+    .await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr
+            .contains("refused the admin token (401 on GET /__admin/health); check --admin-token"),
+        "{stderr}"
+    );
+    assert!(!text(&output.stdout).contains("pass  "));
+
+    // Without a token, the same server's admin scenarios are skipped and the run is green.
+    let without = run_harness(args(&[
+        "check",
+        "--base-url",
+        mock.base_url(),
+        "--scenario",
+        "drops",
+    ]))
+    .await;
+    let stdout = text(&without.stdout);
+    assert_eq!(without.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("GET /__admin/health answered 401"),
+        "{stdout}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_set_up_otherwise_stops_the_run_naming_the_setting() {
+    let other_event = MockRehook::builder()
+        .seed(28)
+        .conversion_event("trial_started")
+        .start()
+        .await;
+    let accepting = MockRehook::builder()
+        .seed(28)
+        .drop_mode(rehook_mock::DropMode::Accept)
+        .start()
+        .await;
+    let cases = [
+        (
+            other_event.base_url(),
+            "application rk_test_key has conversion_events [\"trial_started\"], without \"signup\" (--conversion-event); pass --conversion-event trial_started",
+        ),
+        (
+            accepting.base_url(),
+            "application rk_test_key has drop_mode \"accept\"; check needs drop mode \"reject\"",
+        ),
+    ];
+    for (url, says) in cases {
+        let output = run_harness(args(&["check", "--base-url", url, "--scenario", "auth"])).await;
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+        assert!(!text(&output.stdout).contains("pass  "), "no case ran");
+    }
+
+    // Named with --conversion-event, the server's event is what the run assumes.
+    let named = run_harness(args(&[
+        "check",
+        "--base-url",
+        other_event.base_url(),
+        "--conversion-event",
+        "trial_started",
+        "--scenario",
+        "events",
+    ]))
+    .await;
+    assert_eq!(named.status.code(), Some(0), "{}", text(&named.stdout));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_filter_selects_the_random_run_and_the_race_only_by_name() {
+    let (_mock, client) = seeded_fake(29).await;
+    let names = |report: &contract::CheckReport| -> Vec<String> {
+        report.cases.iter().map(|c| c.name.clone()).collect()
+    };
+    let one = CheckOptions {
+        scenarios: Some(vec!["events.self_referral_refused".into()]),
+        cases: 0,
+        ..CheckOptions::default()
+    };
+    assert_eq!(
+        names(&contract::check(&client, &one).await),
+        ["events.self_referral_refused"]
+    );
+
+    let by_group = CheckOptions {
+        scenarios: Some(vec!["random".into(), "race".into()]),
+        cases: 0,
+        ..CheckOptions::default()
+    };
+    assert!(by_group.unknown_scenarios().is_empty());
+    let report = contract::check(&client, &by_group).await;
+    assert_eq!(names(&report), [contract::RANDOM_CASE, contract::RACE_CASE]);
+    assert_eq!(
+        report.cases[0].outcome,
+        Outcome::Skipped("--cases 0: no random sequence to run".to_owned())
+    );
+    assert_eq!(report.cases[1].outcome, Outcome::Passed);
+
+    let by_name = CheckOptions {
+        scenarios: Some(vec![contract::RACE_CASE.into()]),
+        ..CheckOptions::default()
+    };
+    assert!(by_name.unknown_scenarios().is_empty());
+    assert!(!by_name.runs_random() && by_name.runs_race());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_an_admin_api_a_conversion_answered_without_referral_hints_at_the_conversion_event()
+{
+    let store = Arc::new(Store::new(
+        MockRehook::builder()
+            .seed(30)
+            .conversion_event("trial_started")
+            .config(),
+    ));
+    let no_admin = || async {
+        (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({"code": "NOT_FOUND", "message": "no such path"})),
+        )
+            .into_response()
+    };
+    let router = Router::new()
+        .route("/__admin/{*rest}", axum::routing::any(no_admin))
+        .fallback_service(rehook_mock::app(store));
+    let served = Served::start(router).await;
+    let options = CheckOptions {
+        scenarios: Some(vec![
+            "events.conversion_attributes_the_referral".into(),
+            "events.referral_list_oldest_first".into(),
+        ]),
+        ..scenarios_only(30)
+    };
+    let report = contract::check(&served.client(), &options).await;
+    let failures: Vec<&str> = report
+        .cases
+        .iter()
+        .map(|c| match &c.outcome {
+            Outcome::Failed(text) => text.as_str(),
+            other => panic!("{}: {other:?}", c.name),
+        })
+        .collect();
+    let hint = "  hint: the event answered no referral at all: is `signup` a conversion event on this server? pass --conversion-event";
+    let lines: Vec<&str> = failures[0].lines().collect();
+    assert!(lines[0].ends_with("got null"), "{}", failures[0]);
+    assert_eq!(lines[1], hint);
+    assert!(
+        !failures[1].contains("hint:"),
+        "hinted once: {}",
+        failures[1]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_random_run_reads_only_its_own_customers_events_and_drops() {
+    use std::sync::Mutex;
+    let whole_listings: Arc<Mutex<Vec<String>>> = Arc::default();
+    let admin_reads: Arc<Mutex<usize>> = Arc::default();
+    let (listings, reads) = (whole_listings.clone(), admin_reads.clone());
+    let router = fake_router(31).layer(middleware::from_fn(move |request: Request, next: Next| {
+        let (listings, reads) = (listings.clone(), reads.clone());
+        async move {
+            let path = request.uri().path();
+            let query = request.uri().query().unwrap_or_default();
+            let listing = ["/__admin/customers", "/__admin/events", "/__admin/drops"];
+            if listing.contains(&path) && !query.contains("source_id=") {
+                listings.lock().unwrap().push(format!("{path}?{query}"));
+            }
+            if path.starts_with("/__admin/") {
+                *reads.lock().unwrap() += 1;
+            }
+            next.run(request).await
+        }
+    }));
+    let served = Served::start(router).await;
+    let options = CheckOptions {
+        scenarios: Some(vec!["random".into()]),
+        cases: 2,
+        ..CheckOptions::default()
+    };
+    let report = contract::check(&served.client(), &options).await;
+    assert_eq!(report.cases.len(), 1);
+    assert_eq!(
+        report.cases[0].outcome,
+        Outcome::Passed,
+        "{:?}",
+        report.cases
+    );
+    assert!(*admin_reads.lock().unwrap() > 10, "the admin API was read");
+    assert_eq!(*whole_listings.lock().unwrap(), Vec::<String>::new());
+}

@@ -50,12 +50,18 @@ pub(crate) async fn admin_events(
         .map(Json)
 }
 
-/// `GET /__admin/drops`: the drop log in arrival order.
+/// `GET /__admin/drops[?source_id=]`: the drop log in arrival order; with `source_id`, only
+/// the refusals of requests whose body names that customer (so a reader checking a few
+/// customers need not read the whole log).
 pub(crate) async fn admin_drops(
     Admin(q): Admin,
     State(store): State<Arc<Store>>,
 ) -> Result<Json<Vec<DropEntry>>, ApiError> {
-    store.drops(q.app.as_deref()).map(Json)
+    match q.source_id.as_deref() {
+        Some(source_id) => store.with_app(q.app.as_deref(), |app| app.drops_of(source_id)),
+        None => store.drops(q.app.as_deref()),
+    }
+    .map(Json)
 }
 
 /// The answer header of `GET /__admin/deliveries` giving the log's length: the cursor

@@ -65,7 +65,7 @@ pub(crate) struct AdminQuery {
     pub(crate) all: bool,
     /// `config` and `state`: include API secrets.
     pub(crate) secrets: bool,
-    /// `events`: only this customer's.
+    /// `events` and `drops`: only this customer's.
     pub(crate) source_id: Option<String>,
     /// `deliveries`: only the entries after the first `after` of the log (a cursor).
     pub(crate) after: Option<usize>,
@@ -76,7 +76,7 @@ pub(crate) struct AdminQuery {
 /// The parameters a route takes, by method and path (inside `/__admin`).
 fn route_parameters(method: &Method, path: &str) -> &'static [&'static str] {
     match (method.as_str(), path) {
-        ("GET" | "HEAD", "/events") => &["app", "source_id"],
+        ("GET" | "HEAD", "/events" | "/drops") => &["app", "source_id"],
         ("GET" | "HEAD", "/deliveries") => &["app", "after", "limit"],
         ("POST", "/reset") => &["app", "all"],
         ("GET" | "HEAD", "/config" | "/state") => &["app", "secrets"],

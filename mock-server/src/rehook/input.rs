@@ -64,7 +64,8 @@ fn field_error(code: ErrorCode, field: &str, message: String) -> ApiError {
     ApiError::new(code, message).with_details(json!({ "field": field }))
 }
 
-fn source_id(body: &Map<String, Value>) -> Result<String, ApiError> {
+/// `source_id` as the Rehook API reads it: a string not blank, or a number as its text.
+pub(crate) fn source_id(body: &Map<String, Value>) -> Result<String, ApiError> {
     let required = || {
         field_error(
             ErrorCode::SourceIdRequired,

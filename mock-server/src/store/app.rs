@@ -227,6 +227,21 @@ impl App {
         lock(&self.data.drops).clone()
     }
 
+    /// The drop log's entries whose request body names `source_id` (read as the Rehook API
+    /// reads it: a number as its text), in arrival order; copies only those.
+    pub fn drops_of(&self, source_id: &str) -> Vec<DropEntry> {
+        lock(&self.data.drops)
+            .iter()
+            .filter(|d| {
+                d.body
+                    .as_object()
+                    .and_then(|b| crate::rehook::input::source_id(b).ok())
+                    .is_some_and(|s| s == source_id)
+            })
+            .cloned()
+            .collect()
+    }
+
     /// The delivery log in arrival order.
     pub fn deliveries(&self) -> Vec<DeliveryEntry> {
         lock(&self.data.deliveries).clone()

@@ -142,6 +142,39 @@ async fn drops_carry_request_id_time_layer_endpoint_reason_status_and_body() {
 }
 
 #[tokio::test]
+async fn drops_can_be_read_for_one_customer_by_source_id() {
+    let fake = Fake::start().await;
+    fake.customer(json!({"source_id": "adv", "referral_code": "ADV"}))
+        .await;
+    for source_id in [json!("x"), json!(7), json!("y"), json!("x")] {
+        fake.upsert(json!({"source_id": source_id, "referral_code": "ADV"}))
+            .await
+            .error(409, "REFERRAL_CODE_TAKEN");
+    }
+    let bodies = |drops: Value| -> Vec<Value> {
+        drops
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["body"]["source_id"].clone())
+            .collect()
+    };
+    assert_eq!(
+        bodies(fake.admin_get("/__admin/drops?source_id=x").await),
+        [json!("x"), json!("x")]
+    );
+    assert_eq!(
+        bodies(fake.admin_get("/__admin/drops?source_id=7").await),
+        [json!(7)]
+    );
+    assert_eq!(
+        fake.admin_get("/__admin/drops?source_id=nobody").await,
+        json!([])
+    );
+    assert_eq!(bodies(fake.admin_get("/__admin/drops").await).len(), 4);
+}
+
+#[tokio::test]
 async fn the_journal_keeps_api_requests_with_redacted_credentials() {
     let fake = Fake::start().await;
     let created = fake.upsert(json!({"source_id": "u-1"})).await;
@@ -1610,7 +1643,7 @@ async fn each_admin_route_refuses_the_parameters_of_other_routes_in_our_words() 
     let routes = every_admin_route(&fake).await;
     let takes = |method: &Method, path: &str| -> &'static [&'static str] {
         match (method.as_str(), path) {
-            ("GET", "/__admin/events") => &["source_id"],
+            ("GET", "/__admin/events" | "/__admin/drops") => &["source_id"],
             ("GET", "/__admin/deliveries") => &["after"],
             ("POST", "/__admin/reset") => &["all"],
             ("GET", "/__admin/config" | "/__admin/state") => &["secrets"],

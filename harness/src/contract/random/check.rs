@@ -587,107 +587,124 @@ impl<'c> Execution<'c> {
         })
     }
 
-    /// The whole application through `/__admin`, filtered to this execution's ids.
+    /// This execution's part of the application through `/__admin`: each of its customers
+    /// by id, and each one's events and drops by `?source_id=`, so that the work per step
+    /// follows the run's size, not the server's.
     async fn admin(&mut self, index: usize) -> Checked {
         let at = |what: &str, e: String| format!("after step {index}, GET /__admin/{what}: {e}");
-        self.calls += 3;
-        let customers = self
-            .client
-            .admin_customers()
-            .await
-            .map_err(|e| at("customers", crate::error_text(&e)))?;
-        let mut all_codes = BTreeSet::new();
-        for c in &customers {
-            if !all_codes.insert(c.referral_code.clone()) {
+        let ids = self.admin_ids();
+        let mut codes = BTreeSet::new();
+        let mut got_ids = Vec::new();
+        for id in &ids {
+            self.calls += 1;
+            let what = format!("customers/{id}");
+            let Some(customer) = self
+                .client
+                .admin_customer(id)
+                .await
+                .map_err(|e| at(&what, crate::error_text(&e)))?
+            else {
+                continue;
+            };
+            if !codes.insert(customer.referral_code.clone()) {
                 return Err(at(
-                    "customers",
-                    format!("code {:?} is held twice", c.referral_code),
+                    &what,
+                    format!("code {:?} is held twice", customer.referral_code),
                 ));
             }
+            got_ids.push(id.as_str());
+            if let Some(expected) = self.app.customers.get(id).cloned() {
+                let actual = serde_json::to_value(&customer).unwrap_or_default();
+                self.customer(&expected, &actual)
+                    .map_err(|e| at(&what, e))?;
+            }
         }
-        let ours: Vec<_> = customers
-            .into_iter()
-            .filter(|c| self.names.owns(&c.source_id))
-            .collect();
-        let want: Vec<Customer> = self.app.customers.values().cloned().collect();
-        let got_ids: Vec<&str> = ours.iter().map(|c| c.source_id.as_str()).collect();
-        let want_ids: Vec<&str> = want.iter().map(|c| c.source_id.as_str()).collect();
+        let want_ids: Vec<&str> = self.app.customers.keys().map(String::as_str).collect();
         expect_eq("customers", want_ids, got_ids).map_err(|e| at("customers", e))?;
-        for (expected, actual) in want.iter().zip(&ours) {
-            let actual = serde_json::to_value(actual).unwrap_or_default();
-            self.customer(expected, &actual)
-                .map_err(|e| at("customers", e))?;
+
+        for id in &ids {
+            self.calls += 2;
+            let what = format!("events?source_id={id}");
+            let events = self
+                .client
+                .admin_events_of(id)
+                .await
+                .map_err(|e| at(&what, crate::error_text(&e)))?;
+            let event = |name: &str, metadata: &serde_json::Map<String, Value>| {
+                (name.to_owned(), Value::Object(metadata.clone()))
+            };
+            let got: Vec<_> = events
+                .iter()
+                .map(|e| event(&e.event_name, &e.metadata))
+                .collect();
+            let want: Vec<_> = self
+                .app
+                .events
+                .iter()
+                .filter(|e| e.source_id == *id)
+                .map(|e| event(&e.event_name, &e.metadata))
+                .collect();
+            expect_eq("events", want, got).map_err(|e| at(&what, e))?;
+
+            let what = format!("drops?source_id={id}");
+            let drops = self
+                .client
+                .admin_drops_of(id)
+                .await
+                .map_err(|e| at(&what, crate::error_text(&e)))?;
+            let got: Vec<_> = drops
+                .iter()
+                .map(|d| {
+                    (
+                        d.layer.clone(),
+                        d.endpoint.clone(),
+                        d.reason.clone(),
+                        d.status,
+                        d.body.clone(),
+                    )
+                })
+                .collect();
+            let want: Vec<_> = self
+                .app
+                .drops
+                .iter()
+                .filter(|d| drop_source_id(&d.body).as_deref() == Some(id.as_str()))
+                .map(|d| {
+                    (
+                        "rehook".to_owned(),
+                        format!("POST {}{}", self.base_path, d.endpoint.path()),
+                        d.reason.to_owned(),
+                        d.status,
+                        d.body.clone(),
+                    )
+                })
+                .collect();
+            expect_eq("drops", want, got).map_err(|e| at(&what, e))?;
         }
-
-        let events = self
-            .client
-            .admin_events()
-            .await
-            .map_err(|e| at("events", crate::error_text(&e)))?;
-        let got: Vec<_> = events
-            .iter()
-            .filter(|e| self.names.owns(&e.source_id))
-            .map(|e| {
-                (
-                    e.event_name.as_str(),
-                    e.source_id.as_str(),
-                    Value::Object(e.metadata.clone()),
-                )
-            })
-            .collect();
-        let want: Vec<_> = self
-            .app
-            .events
-            .iter()
-            .map(|e| {
-                (
-                    e.event_name.as_str(),
-                    e.source_id.as_str(),
-                    Value::Object(e.metadata.clone()),
-                )
-            })
-            .collect();
-        expect_eq("events", want, got).map_err(|e| at("events", e))?;
-
-        let drops = self
-            .client
-            .admin_drops()
-            .await
-            .map_err(|e| at("drops", crate::error_text(&e)))?;
-        let got: Vec<_> = drops
-            .iter()
-            .filter(|d| {
-                d.body
-                    .as_object()
-                    .and_then(|b| coerce::source_id(b).ok())
-                    .is_some_and(|id| self.names.owns(&id))
-            })
-            .map(|d| {
-                (
-                    d.layer.clone(),
-                    d.endpoint.clone(),
-                    d.reason.clone(),
-                    d.status,
-                    d.body.clone(),
-                )
-            })
-            .collect();
-        let want: Vec<_> = self
-            .app
-            .drops
-            .iter()
-            .map(|d| {
-                (
-                    "rehook".to_owned(),
-                    format!("POST {}{}", self.base_path, d.endpoint.path()),
-                    d.reason.to_owned(),
-                    d.status,
-                    d.body.clone(),
-                )
-            })
-            .collect();
-        expect_eq("drops", want, got).map_err(|e| at("drops", e))
+        Ok(())
     }
+
+    /// Every source_id this execution may make or name, sorted: the pool's users, the
+    /// numeric user, the one who never exists, and any other the model holds.
+    fn admin_ids(&self) -> BTreeSet<String> {
+        let mut ids: BTreeSet<String> = (0..steps::USERS).map(|u| self.names.user(u)).collect();
+        ids.insert(self.names.numeric_user());
+        ids.insert(self.names.nobody());
+        ids.extend(self.app.customers.keys().cloned());
+        ids.extend(self.app.events.iter().map(|e| e.source_id.clone()));
+        ids.extend(
+            self.app
+                .drops
+                .iter()
+                .filter_map(|d| drop_source_id(&d.body)),
+        );
+        ids
+    }
+}
+
+/// The source_id a refused request's body names, as the Rehook API reads it.
+fn drop_source_id(body: &Value) -> Option<String> {
+    body.as_object().and_then(|b| coerce::source_id(b).ok())
 }
 
 fn field_str<'v>(value: &'v Value, key: &str) -> Option<&'v str> {
