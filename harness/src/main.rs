@@ -338,7 +338,7 @@ async fn run_replay(args: ReplayArgs) -> Result<ExitCode, Unusable> {
         bar.inc(1);
     };
     let report = match args.via {
-        Via::Rehook => replay::replay_with(&client, mappings, &messages, on_each).await,
+        Via::Rehook => replay::replay_with(&client, mappings.as_ref(), &messages, on_each).await,
         Via::Segment => {
             let log = via_segment::find_delivery_log(&client, &write_key).await;
             if let via_segment::DeliveryLog::Unavailable(why) = &log {

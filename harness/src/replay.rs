@@ -319,8 +319,8 @@ pub struct Replayer<'c> {
     client: &'c Client,
     seen: HashSet<String>,
     deliveries: Vec<Delivery>,
-    /// Custom mappings in place of the destination's defaults.
-    mappings: Option<MappingSet>,
+    /// The mappings Segment runs: the destination's defaults unless custom ones are given.
+    mappings: &'c MappingSet,
 }
 
 impl<'c> Replayer<'c> {
@@ -330,14 +330,14 @@ impl<'c> Replayer<'c> {
             client,
             seen: HashSet::new(),
             deliveries: Vec::new(),
-            mappings: None,
+            mappings: MappingSet::defaults(),
         }
     }
 
     /// Play Segment with these mappings instead of the Rehook destination's defaults: every
     /// mapping that matches fires, each with its own delivery.
-    pub fn with_mappings(mut self, mappings: MappingSet) -> Self {
-        self.mappings = Some(mappings);
+    pub fn with_mappings(mut self, mappings: &'c MappingSet) -> Self {
+        self.mappings = mappings;
         self
     }
 
@@ -374,10 +374,16 @@ impl<'c> Replayer<'c> {
                 delivery.reason = Some(drop.reason().to_owned());
                 Vec::new()
             }
-            Ok(accepted) => match &self.mappings {
-                None => vec![(None, segment::map_default(&accepted))],
-                Some(set) => set.map(&accepted),
-            },
+            Ok(accepted) => {
+                let outcomes = self.mappings.map(&accepted);
+                // Mapping names are shown for custom mappings only: the defaults give one
+                // delivery per message, as the destination's published mappings do.
+                if std::ptr::eq(self.mappings, MappingSet::defaults()) {
+                    outcomes.into_iter().map(|(_, m)| (None, m)).collect()
+                } else {
+                    outcomes
+                }
+            }
         };
         if outcomes.is_empty() {
             self.deliveries.push(delivery.clone());
@@ -461,7 +467,7 @@ pub async fn replay(
 /// [`replay`], with custom mappings in place of the destination's defaults when given.
 pub async fn replay_with(
     client: &Client,
-    mappings: Option<MappingSet>,
+    mappings: Option<&MappingSet>,
     messages: &[InputMessage],
     mut on_each: impl FnMut(&Delivery),
 ) -> Report {
