@@ -126,20 +126,13 @@ async fn front_door(
     let messages = messages(Shape::of(uri.path()), object)?;
     let request_id = crate::request_id::current();
 
-    let known = {
-        let registry = store.read();
-        match registry.by_write_key(&write_key) {
-            Some(app) => {
-                let _ = slot.0.set(app.config().api_key.clone());
-                for message in &messages {
-                    deliver(app, message, &request_id);
-                }
-                true
-            }
-            None => false,
+    let known = store.with_write_key(&write_key, |app| {
+        let _ = slot.0.set(app.config().api_key.clone());
+        for message in &messages {
+            deliver(app, message, &request_id);
         }
-    };
-    if !known {
+    });
+    if known.is_none() {
         let at = now();
         store.log_unknown_sources(messages.into_iter().map(|message| {
             json!({"write_key": write_key, "request_id": request_id, "at": at, "message": message})
