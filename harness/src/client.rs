@@ -428,32 +428,17 @@ impl Client {
     pub async fn admin_delivery_log_length(&self) -> Result<usize, ClientError> {
         let mut url = self.admin_url(&["deliveries"]);
         url.query_pairs_mut().append_pair("limit", "0");
-        let mut request = self.http.get(url.clone());
-        if let Some(token) = &self.admin_token {
-            request = request.bearer_auth(token);
-        }
-        let transport = |source: reqwest::Error| ClientError::Transport {
-            method: Method::GET,
-            url: url.to_string(),
-            source: source.without_url(),
-        };
-        let response = request.send().await.map_err(transport)?;
-        let status = response.status().as_u16();
-        let length = response
-            .headers()
+        let (answer, headers) = self.admin_with_headers(Method::GET, url.clone()).await?;
+        headers
             .get("x-delivery-log-length")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let bytes = response.bytes().await.map_err(transport)?;
-        match length {
-            Some(length) if (200..300).contains(&status) => Ok(length),
-            _ => Err(ClientError::Status {
+            .and_then(|v| v.parse::<usize>().ok())
+            .ok_or_else(|| ClientError::Status {
                 method: Method::GET,
                 url: url.to_string(),
-                status,
-                body: read_json(&bytes).unwrap_or(Value::Null),
-            }),
-        }
+                status: answer.status,
+                body: answer.body,
+            })
     }
 
     /// `GET /__admin/config`: the applications and their settings (secrets left out). The
@@ -515,12 +500,21 @@ impl Client {
 
     /// An admin call to `url` that must succeed, with the admin token when there is one.
     async fn admin_at(&self, method: Method, url: Url) -> Result<Answer, ClientError> {
+        Ok(self.admin_with_headers(method, url).await?.0)
+    }
+
+    /// [`Client::admin_at`], with the answer's headers.
+    async fn admin_with_headers(
+        &self,
+        method: Method,
+        url: Url,
+    ) -> Result<(Answer, HeaderMap), ClientError> {
         let mut request = self.http.request(method.clone(), url.clone());
         if let Some(token) = &self.admin_token {
             request = request.bearer_auth(token);
         }
-        let answer = self
-            .send(method.clone(), url.clone(), request, None)
+        let (answer, headers) = self
+            .send_with_headers(method.clone(), url.clone(), request, None)
             .await?;
         if !answer.is_success() {
             return Err(ClientError::Status {
@@ -530,7 +524,7 @@ impl Client {
                 body: answer.body,
             });
         }
-        Ok(answer)
+        Ok((answer, headers))
     }
 
     /// A Rehook API URL: the base URL, path included, then `segments`, each percent-encoded.
@@ -550,9 +544,20 @@ impl Client {
         &self,
         method: Method,
         url: Url,
-        mut request: reqwest::RequestBuilder,
+        request: reqwest::RequestBuilder,
         body: Option<&Value>,
     ) -> Result<Answer, ClientError> {
+        Ok(self.send_with_headers(method, url, request, body).await?.0)
+    }
+
+    /// Sends `request` (with `body` as JSON) and reads the answer, keeping its headers.
+    async fn send_with_headers(
+        &self,
+        method: Method,
+        url: Url,
+        mut request: reqwest::RequestBuilder,
+        body: Option<&Value>,
+    ) -> Result<(Answer, HeaderMap), ClientError> {
         if let Some(body) = body {
             request = request
                 .header(CONTENT_TYPE, "application/json")
@@ -565,8 +570,8 @@ impl Client {
         };
         let response = request.send().await.map_err(transport)?;
         let status = response.status().as_u16();
-        let request_id = response
-            .headers()
+        let headers = response.headers().clone();
+        let request_id = headers
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
@@ -581,11 +586,12 @@ impl Client {
                 reason,
             })?
         };
-        Ok(Answer {
+        let answer = Answer {
             status,
             body,
             request_id,
-        })
+        };
+        Ok((answer, headers))
     }
 }
 

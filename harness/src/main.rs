@@ -532,7 +532,9 @@ async fn run_engage(args: rehook_harness::engage::EngageArgs) -> Result<ExitCode
     }
     let mut out = Output::default();
     let json = args.json;
-    let reports = engage::run(&mut run, &membership, &base_url, write_key, |line| {
+    let client = Client::new(&base_url, DEFAULT_API_KEY, DEFAULT_API_SECRET)
+        .map_err(|e| Unusable(e.into()))?;
+    let reports = engage::run(&mut run, &membership, &client, write_key, |line| {
         if !json {
             out.write(|w| writeln!(w, "{line}"));
         }

@@ -102,6 +102,28 @@ pub struct Delivery {
 }
 
 impl Delivery {
+    /// The delivery of `message` at `index` with `outcome`, the message's own fields filled
+    /// in and nothing yet known of its call.
+    pub fn for_message(index: usize, message: &InputMessage, outcome: Outcome) -> Self {
+        let value = &message.value;
+        Delivery {
+            index,
+            file: message.location.file.clone(),
+            line: message.location.line,
+            item: message.location.item,
+            message_id: segment::id_text(value.get("messageId")),
+            message_type: value.get("type").and_then(Value::as_str).map(str::to_owned),
+            user_id: segment::id_text(value.get("userId")),
+            anonymous_id: segment::id_text(value.get("anonymousId")),
+            action: None,
+            outcome,
+            status: None,
+            reason: None,
+            referral: None,
+            mapping: None,
+        }
+    }
+
     /// Whether an identify's `POST /customers` created a customer (201).
     pub fn created_customer(&self) -> bool {
         self.delivered_by(Action::IdentifyUser) && self.status == Some(201)
@@ -345,25 +367,11 @@ impl<'c> Replayer<'c> {
     /// fired mapping.
     pub async fn play(&mut self, message: &InputMessage) -> &[Delivery] {
         let value = &message.value;
-        let mut delivery = Delivery {
-            index: self.deliveries.len() + 1,
-            file: message.location.file.clone(),
-            line: message.location.line,
-            item: message.location.item,
-            message_id: segment::id_text(value.get("messageId")),
-            message_type: value.get("type").and_then(Value::as_str).map(str::to_owned),
-            user_id: segment::id_text(value.get("userId")),
-            anonymous_id: segment::id_text(value.get("anonymousId")),
-            action: None,
-            outcome: Outcome::Dropped,
-            status: None,
-            reason: None,
-            referral: None,
-            mapping: None,
-        };
+        let mut delivery =
+            Delivery::for_message(self.deliveries.len() + 1, message, Outcome::Dropped);
         let first = self.deliveries.len();
         // Segment's collector refuses a message over 32 KiB before ingestion sees it.
-        if compact_size(value) > segment::MESSAGE_LIMIT {
+        if segment::compact_size(value) > segment::MESSAGE_LIMIT {
             delivery.status = Some(400);
             delivery.reason = Some(MESSAGE_TOO_LARGE.to_owned());
             self.deliveries.push(delivery);
@@ -422,23 +430,11 @@ impl<'c> Replayer<'c> {
     pub fn refuse_envelope(&mut self, messages: &[InputMessage]) -> &[Delivery] {
         let first = self.deliveries.len();
         for message in messages {
-            let value = &message.value;
-            self.deliveries.push(Delivery {
-                index: self.deliveries.len() + 1,
-                file: message.location.file.clone(),
-                line: message.location.line,
-                item: message.location.item,
-                message_id: segment::id_text(value.get("messageId")),
-                message_type: value.get("type").and_then(Value::as_str).map(str::to_owned),
-                user_id: segment::id_text(value.get("userId")),
-                anonymous_id: segment::id_text(value.get("anonymousId")),
-                action: None,
-                outcome: Outcome::Dropped,
-                status: Some(400),
-                reason: Some(TOO_MANY_MESSAGES.to_owned()),
-                referral: None,
-                mapping: None,
-            });
+            let mut delivery =
+                Delivery::for_message(self.deliveries.len() + 1, message, Outcome::Dropped);
+            delivery.status = Some(400);
+            delivery.reason = Some(TOO_MANY_MESSAGES.to_owned());
+            self.deliveries.push(delivery);
         }
         &self.deliveries[first..]
     }
@@ -508,11 +504,6 @@ pub async fn replay_with(
 const MESSAGE_TOO_LARGE: &str = "MESSAGE_TOO_LARGE";
 /// The reason of every message of an envelope over Segment's 2,500 messages.
 const TOO_MANY_MESSAGES: &str = "TOO_MANY_MESSAGES";
-
-/// A message's size as compact JSON, as the front door measures it.
-fn compact_size(value: &Value) -> usize {
-    serde_json::to_vec(value).map_or(usize::MAX, |b| b.len())
-}
 
 /// The end of the group that starts at `start`: the items of one batch envelope (or array)
 /// of the input, or one loose message.

@@ -198,9 +198,9 @@ fn same_group(a: &InputMessage, b: &InputMessage) -> bool {
         }
 }
 
-/// A message's size as compact JSON.
+/// A message's size as compact JSON, as the front door measures it.
 fn compact_size(message: &InputMessage) -> usize {
-    serde_json::to_vec(&message.value).map_or(usize::MAX, |b| b.len())
+    segment::compact_size(&message.value)
 }
 
 /// The run's prefix for the messageIds the harness gives messages without one: the clock
@@ -280,16 +280,21 @@ pub async fn replay_via_segment(
         }
         for message in batch {
             let found = blank(deliveries.len() + 1, message);
-            let id = found.message_id.clone();
-            let own = id.as_deref().map(|id| entries.take(id)).unwrap_or_default();
+            let own = found
+                .message_id
+                .as_deref()
+                .map(|id| entries.take(id))
+                .unwrap_or_default();
             if own.is_empty() {
                 let mut delivery = found;
                 read_batch_answer(&mut delivery, &answer, None);
                 on_each(&delivery);
                 deliveries.push(delivery);
+                continue;
             }
             for entry in &own {
-                let mut delivery = blank(deliveries.len() + 1, message);
+                let mut delivery = found.clone();
+                delivery.index = deliveries.len() + 1;
                 read_batch_answer(&mut delivery, &answer, Some(entry));
                 on_each(&delivery);
                 deliveries.push(delivery);
@@ -406,25 +411,9 @@ async fn referral_total(log: &DeliveryLog) -> Option<u64> {
     }
 }
 
-/// A delivery with the message's own fields filled in.
+/// A delivery with the message's own fields filled in, its outcome not yet known.
 fn blank(index: usize, message: &InputMessage) -> Delivery {
-    let value = &message.value;
-    Delivery {
-        index,
-        file: message.location.file.clone(),
-        line: message.location.line,
-        item: message.location.item,
-        message_id: segment::id_text(value.get("messageId")),
-        message_type: value.get("type").and_then(Value::as_str).map(str::to_owned),
-        user_id: segment::id_text(value.get("userId")),
-        anonymous_id: segment::id_text(value.get("anonymousId")),
-        action: None,
-        outcome: Outcome::Accepted,
-        status: None,
-        reason: None,
-        referral: None,
-        mapping: None,
-    }
+    Delivery::for_message(index, message, Outcome::Accepted)
 }
 
 /// The outcome of one message from its batch's answer and its delivery-log entry.
