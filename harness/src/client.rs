@@ -460,19 +460,24 @@ impl Client {
 
     /// `POST /v1/<path>` on the base URL's origin: the Segment front door, with
     /// `Authorization: Basic base64(writeKey:)` as the SDKs send it.
-    pub async fn front_door(
+    pub async fn front_door<B: Serialize + ?Sized>(
         &self,
         path: &str,
         write_key: &str,
-        body: &Value,
+        body: &B,
     ) -> Result<Answer, ClientError> {
         let url = join(&self.origin, ["v1", path]);
         let credentials = base64::engine::general_purpose::STANDARD.encode(format!("{write_key}:"));
+        // A body of JSON values and text always serialises; the empty fallback is never sent
+        // in practice, and the door would refuse it as a client error.
+        let body = serde_json::to_vec(body).unwrap_or_default();
         let request = self
             .http
             .post(url.clone())
             .header(AUTHORIZATION, format!("Basic {credentials}"));
-        self.send(Method::POST, url, request, Some(body)).await
+        self.send_with_headers(Method::POST, url, request, Some(body))
+            .await
+            .map(|(answer, _)| answer)
     }
 
     /// `POST /__admin/reset`: empties this client's application.
@@ -547,6 +552,7 @@ impl Client {
         request: reqwest::RequestBuilder,
         body: Option<&Value>,
     ) -> Result<Answer, ClientError> {
+        let body = body.map(|body| body.to_string().into_bytes());
         Ok(self.send_with_headers(method, url, request, body).await?.0)
     }
 
@@ -556,12 +562,10 @@ impl Client {
         method: Method,
         url: Url,
         mut request: reqwest::RequestBuilder,
-        body: Option<&Value>,
+        body: Option<Vec<u8>>,
     ) -> Result<(Answer, HeaderMap), ClientError> {
         if let Some(body) = body {
-            request = request
-                .header(CONTENT_TYPE, "application/json")
-                .body(body.to_string());
+            request = request.header(CONTENT_TYPE, "application/json").body(body);
         }
         let transport = |source: reqwest::Error| ClientError::Transport {
             method: method.clone(),

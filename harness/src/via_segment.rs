@@ -45,8 +45,11 @@
 //! `referrals attributed` is counted from the customers' `referral_count` before and after
 //! the run when the admin API is there (and is 0 otherwise).
 
+use std::borrow::Borrow;
+
 use rehook_mock::segment::{self, Action};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::client::{Answer, Client, ClientError, DeliveryLogEntry};
 use crate::error_text::error_text;
@@ -132,7 +135,8 @@ pub async fn find_delivery_log(client: &Client, write_key: &str) -> DeliveryLog 
 
 /// The messages split into batches as described in the module documentation: index ranges
 /// into `messages`.
-pub fn batches(messages: &[InputMessage]) -> Vec<std::ops::Range<usize>> {
+pub fn batches<M: Borrow<InputMessage>>(messages: &[M]) -> Vec<std::ops::Range<usize>> {
+    let messages: Vec<&InputMessage> = messages.iter().map(Borrow::borrow).collect();
     let mut out = Vec::new();
     let mut i = 0;
     while i < messages.len() {
@@ -214,23 +218,29 @@ fn run_prefix() -> String {
     format!("rehook-harness-{nanos:x}{:x}{run:x}", std::process::id())
 }
 
-/// `messages` with a fresh `messageId` in every one that has no usable one.
-fn with_message_ids(messages: &[InputMessage]) -> Vec<InputMessage> {
+/// Copies of the messages of `messages` that have no usable `messageId`, each with a fresh
+/// one; the others are sent as they are and need no copy.
+fn given_message_ids(messages: &[InputMessage]) -> Vec<Option<InputMessage>> {
     let prefix = run_prefix();
     messages
         .iter()
         .enumerate()
         .map(|(n, message)| {
-            let mut message = message.clone();
-            if segment::id_text(message.value.get("messageId")).is_none()
-                && let Value::Object(object) = &mut message.value
-            {
-                object.insert(
-                    "messageId".to_owned(),
-                    Value::String(format!("{prefix}-{}", n + 1)),
-                );
+            if segment::id_text(message.value.get("messageId")).is_some() {
+                return None;
             }
-            message
+            let Value::Object(object) = &message.value else {
+                return None;
+            };
+            let mut object = object.clone();
+            object.insert(
+                "messageId".to_owned(),
+                Value::String(format!("{prefix}-{}", n + 1)),
+            );
+            Some(InputMessage {
+                value: Value::Object(object),
+                location: message.location.clone(),
+            })
         })
         .collect()
 }
@@ -244,7 +254,12 @@ pub async fn replay_via_segment(
     messages: &[InputMessage],
     mut on_each: impl FnMut(&Delivery),
 ) -> Report {
-    let messages = with_message_ids(messages);
+    let given = given_message_ids(messages);
+    let messages: Vec<&InputMessage> = messages
+        .iter()
+        .zip(&given)
+        .map(|(message, given)| given.as_ref().unwrap_or(message))
+        .collect();
     let referrals_before = referral_total(log).await;
     // The cursor: how many entries of the log were there before this run's next batch.
     let mut cursor = match log {
@@ -318,7 +333,7 @@ pub async fn replay_via_segment(
 async fn post(
     client: &Client,
     write_key: &str,
-    batch: &[InputMessage],
+    batch: &[&InputMessage],
 ) -> Result<Answer, ClientError> {
     if let [message] = batch
         && depth(&message.value) > MAX_BATCHABLE_DEPTH
@@ -332,15 +347,23 @@ async fn post(
         body["writeKey"] = Value::String(write_key.to_owned());
         return client.front_door(path.as_str(), write_key, &body).await;
     }
-    let body = json!({
-        "batch": batch.iter().map(|m| m.value.clone()).collect::<Vec<_>>(),
-        "writeKey": write_key,
-    });
+    let body = Batch {
+        batch: batch.iter().map(|m| &m.value).collect(),
+        write_key,
+    };
     client.front_door("batch", write_key, &body).await
 }
 
+/// A `/v1/batch` body, serialised from the messages where they are.
+#[derive(Serialize)]
+struct Batch<'a> {
+    batch: Vec<&'a Value>,
+    #[serde(rename = "writeKey")]
+    write_key: &'a str,
+}
+
 /// A line saying the front door refused a whole batch, for [`Report::notes`].
-fn refusal_note(answer: &Result<Answer, ClientError>, batch: &[InputMessage]) -> Option<String> {
+fn refusal_note(answer: &Result<Answer, ClientError>, batch: &[&InputMessage]) -> Option<String> {
     let answer = answer.as_ref().ok()?;
     if !(400..500).contains(&answer.status) {
         return None;
@@ -366,7 +389,7 @@ struct Entries(std::collections::HashMap<String, std::collections::VecDeque<Deli
 
 impl Entries {
     /// The entries of `new` whose `message_id` is one of `batch`'s (other traffic is left out).
-    fn of(new: Vec<DeliveryLogEntry>, batch: &[InputMessage]) -> Self {
+    fn of(new: Vec<DeliveryLogEntry>, batch: &[&InputMessage]) -> Self {
         let ids: std::collections::HashSet<String> = batch
             .iter()
             .filter_map(|m| segment::id_text(m.value.get("messageId")))
@@ -492,6 +515,7 @@ fn parse_action(name: &str) -> Option<Action> {
 mod tests {
     use super::*;
     use crate::input::Location;
+    use serde_json::json;
 
     fn message(line: usize, item: Option<usize>, value: Value) -> InputMessage {
         InputMessage {
@@ -556,7 +580,7 @@ mod tests {
             log_entry("other", None, "filtered", None),
             log_entry("a", None, "dropped", Some("duplicate_message_id")),
         ];
-        let mut entries = Entries::of(new, &batch);
+        let mut entries = Entries::of(new, &batch.iter().collect::<Vec<_>>());
         let reasons = |e: Vec<DeliveryLogEntry>| -> Vec<Option<String>> {
             e.into_iter().map(|e| e.reason).collect()
         };
