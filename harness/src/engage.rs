@@ -46,11 +46,6 @@ pub struct EngageArgs {
     #[arg(long, value_name = "NAME")]
     pub audience: Option<String>,
 
-    /// Base URL of a Segment front door (e.g. http://127.0.0.1:4100); without it, an
-    /// in-process fake is started for the run.
-    #[arg(long, value_name = "URL")]
-    pub base_url: Option<String>,
-
     /// The Segment write key (default wk_test).
     #[arg(long, value_name = "K", requires = "base_url")]
     pub write_key: Option<String>,
@@ -58,16 +53,6 @@ pub struct EngageArgs {
     /// Print one JSON document (every sync and the calls it sent) instead of lines.
     #[arg(long)]
     pub json: bool,
-
-    /// The admin token of a target started with --admin-token, to check through its admin API
-    /// that an application owns the write key.
-    #[arg(
-        long,
-        value_name = "T",
-        env = "REHOOK_ADMIN_TOKEN",
-        requires = "base_url"
-    )]
-    pub admin_token: Option<String>,
 }
 
 /// Why an engage run cannot start or went wrong.
