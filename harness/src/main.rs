@@ -164,9 +164,16 @@ struct CheckArgs {
     #[arg(long)]
     json: bool,
 
-    /// Seed of the run (ids, codes, random sequences); a fresh one when not given.
+    /// Seed of the run: the same seed makes the same random sequences and race; a fresh one
+    /// when not given.
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
+
+    /// Id of the run, part of every source_id and code it makes (1 to 16 letters and
+    /// digits); a fresh one when not given, so that a repeated seed never meets the data
+    /// of an earlier run. Give the printed id with --seed to repeat a run's exact calls.
+    #[arg(long, value_name = "ID")]
+    run_id: Option<String>,
 
     /// How many random sequences to run.
     #[arg(long, value_name = "N", default_value_t = 32)]
@@ -404,12 +411,19 @@ async fn run_replay(args: ReplayArgs) -> Result<ExitCode, Unusable> {
 async fn run_check(args: CheckArgs) -> Result<ExitCode, Unusable> {
     let options = contract::CheckOptions {
         seed: args.seed.unwrap_or_else(fresh_seed),
+        run_id: args.run_id.clone().unwrap_or_else(contract::fresh_run_id),
         cases: args.cases,
         conversion_event: args.conversion_event.clone(),
         scenarios: (!args.scenario.is_empty()).then(|| args.scenario.clone()),
         random: !args.no_random,
         race: !args.no_race,
     };
+    if !contract::valid_run_id(&options.run_id) {
+        return Err(Unusable(anyhow::anyhow!(
+            "--run-id {:?} must be 1 to 16 ASCII letters and digits",
+            options.run_id
+        )));
+    }
     let unknown = options.unknown_scenarios();
     if !unknown.is_empty() {
         return Err(Unusable(anyhow::anyhow!(
@@ -447,7 +461,10 @@ async fn run_check(args: CheckArgs) -> Result<ExitCode, Unusable> {
     contract::preflight(&client)
         .await
         .map_err(|e| Unusable(e.into()))?;
-    say(format_args!("checking {label} with seed {}", options.seed));
+    say(format_args!(
+        "checking {label} with seed {}, run id {}",
+        options.seed, options.run_id
+    ));
 
     let mut out = Output::default();
     let report = contract::check_with(&client, &options, |case| {
@@ -577,8 +594,7 @@ async fn say_write_key_owner(client: &Client, write_key: &str) {
     }
 }
 
-/// A seed for a run without `--seed`: new each run, so that a rerun against a server that
-/// kept the last run's data does not collide with it.
+/// A seed for a run without `--seed`: new each run, so that every run draws new sequences.
 fn fresh_seed() -> u64 {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -28,8 +28,12 @@ use target::{Api, Request, Target};
 /// What a check run does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckOptions {
-    /// Seeds the run: every source_id and code the scenarios make, and the random sequences.
+    /// Seeds the run: the random sequences and the race (the same seed makes the same calls).
     pub seed: u64,
+    /// Names the run: part of every source_id and code it makes, so that runs with the same
+    /// seed against one server never see each other's customers. [`fresh_run_id`] by default;
+    /// 1 to 16 ASCII letters and digits ([`valid_run_id`]).
+    pub run_id: String,
     /// How many random sequences to run.
     pub cases: u32,
     /// The application's conversion event (default `signup`).
@@ -46,6 +50,7 @@ impl Default for CheckOptions {
     fn default() -> Self {
         Self {
             seed: 0,
+            run_id: fresh_run_id(),
             cases: 32,
             conversion_event: "signup".to_owned(),
             scenarios: None,
@@ -80,6 +85,34 @@ impl CheckOptions {
             .cloned()
             .collect()
     }
+}
+
+/// A new run id: eight hex digits from the clock and the process id, new on every call.
+pub fn fresh_run_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let mut x = nanos
+        ^ (u64::from(std::process::id()) << 40)
+        ^ CALLS.fetch_add(1, Ordering::Relaxed).rotate_left(20);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    format!("{:08x}", (x ^ (x >> 31)) as u32)
+}
+
+/// Whether `id` can name a run: 1 to 16 ASCII letters and digits (it goes into source_ids
+/// and into codes, which hold 64 characters).
+pub fn valid_run_id(id: &str) -> bool {
+    (1..=16).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// The run id as a number, mixed into the random run's and the race's names.
+fn run_salt(run_id: &str) -> u64 {
+    run_id.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Why a check run could not start (the command line's exit 2).
@@ -169,13 +202,14 @@ pub async fn check_with(
 ) -> CheckReport {
     let target = Target::new(client);
     let env = scenarios::Env {
-        seed: options.seed,
+        run_id: options.run_id.clone(),
         conversion_event: options.conversion_event.clone(),
         no_admin: admin_unavailable(&target).await,
     };
     let mut report = CheckReport {
         target: client.base_url().to_owned(),
         seed: options.seed,
+        run_id: options.run_id.clone(),
         cases: Vec::new(),
     };
     for scenario in options.selected() {
@@ -206,6 +240,7 @@ pub async fn check_with(
         let started = Instant::now();
         let race_options = race::RaceOptions {
             seed: options.seed,
+            salt: run_salt(&options.run_id),
             admin: env.no_admin.is_none(),
             ..race::RaceOptions::default()
         };
@@ -234,9 +269,6 @@ pub const RACE_CASE: &str = "race.concurrent_claims_and_creates";
 /// The case name of the randomised sequences.
 pub const RANDOM_CASE: &str = "random.sequences";
 
-/// How the API secret appears in printed commands: read from the environment, never written.
-const SECRET_PLACEHOLDER: &str = "$REHOOK_API_SECRET";
-
 /// The randomised sequences ([`random::run`], synchronous, on a blocking thread) as one case.
 async fn run_random(
     client: &Client,
@@ -247,6 +279,7 @@ async fn run_random(
     let admin = env.no_admin.is_none();
     let random_options = random::RandomOptions {
         seed: options.seed,
+        salt: run_salt(&options.run_id),
         cases: options.cases,
         admin,
         conversion_event: options.conversion_event.clone(),
@@ -257,20 +290,14 @@ async fn run_random(
             None
         },
         api_key: client.api_key().to_owned(),
-        api_secret: SECRET_PLACEHOLDER.to_owned(),
         ..random::RandomOptions::default()
     };
     let client = client.clone();
-    let key = random_options.api_key.clone();
     // Only the failure's text crosses back: the report is not needed and the failure is large.
     let run = move || random::run(&client, &random_options).map_err(|f| f.to_string());
     match tokio::task::spawn_blocking(run).await {
         Ok(Ok(_)) => Outcome::Passed,
-        // The secret stays a shell variable the reader sets, as in the scenarios' replays.
-        Ok(Err(failure)) => Outcome::Failed(failure.replace(
-            &format!("'{key}:{SECRET_PLACEHOLDER}'"),
-            &format!("'{key}':\"{SECRET_PLACEHOLDER}\""),
-        )),
+        Ok(Err(failure)) => Outcome::Failed(failure),
         Err(join) => Outcome::Failed(format!("the random run stopped: {join}")),
     }
 }

@@ -30,7 +30,8 @@ use crate::client::Answer;
 pub struct RaceOptions {
     /// Names the round's ids and codes (with `salt`), so that runs do not collide.
     pub seed: u64,
-    /// Mixed into the names, so that one seed can run twice against one server.
+    /// Mixed into the names (`check` passes its run id), so that one seed can run twice
+    /// against one server.
     pub salt: u64,
     /// Calls in flight at once, per race.
     pub tasks: usize,
@@ -81,14 +82,21 @@ pub struct RaceFailure {
 impl fmt::Display for RaceFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "race: {}", self.problem)?;
+        writeln!(f, "  rule: {RULE}")?;
+        if !self.evidence.is_empty() {
+            writeln!(f, "  the calls (sent at once) and the read-back:")?;
+        }
         for line in &self.evidence {
-            writeln!(f, "  {line}")?;
+            writeln!(f, "    {line}")?;
         }
         Ok(())
     }
 }
 
 impl std::error::Error for RaceFailure {}
+
+/// The rule the race checks, in one sentence (printed with a failure).
+pub const RULE: &str = "concurrent claims of one code give it exactly one owner (the others 409 REFERRAL_CODE_TAKEN and unchanged), concurrent creates of one source_id make one customer (one 201) and lose no update";
 
 fn fail(problem: impl Into<String>, evidence: Vec<String>) -> RaceFailure {
     RaceFailure {
@@ -124,7 +132,7 @@ async fn race(client: &Client, options: &RaceOptions) -> Result<RaceReport, Race
     if race.get(&["customers", &first]).await?.status != 404 {
         return Err(fail(
             format!(
-                "the server already holds {first:?} of this seed: race with another seed or salt, or reset the server"
+                "the server already holds {first:?} made by an earlier race with this seed and salt (in `check`, the same run id): use another salt (`check --run-id`), or reset the server"
             ),
             Vec::new(),
         ));

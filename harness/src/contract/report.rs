@@ -74,6 +74,9 @@ pub struct CheckReport {
     pub target: String,
     /// The run's seed: rerun with `--seed` to make the same calls.
     pub seed: u64,
+    /// The run's id, part of every source_id and code it made: rerun with `--run-id` (and
+    /// `--seed`) to make exactly the same calls.
+    pub run_id: String,
     /// Every case, in the order run.
     pub cases: Vec<Case>,
 }
@@ -152,17 +155,18 @@ impl CheckReport {
         groups
     }
 
-    /// The summary line: `52 cases: 50 passed, 1 failed, 1 skipped (seed 7)`.
+    /// The summary line: `52 cases: 50 passed, 1 failed, 1 skipped (seed 7, run id 3f2a9c01)`.
     pub fn summary(&self) -> String {
         let c = self.counts();
         let mut line = format!(
-            "{} {}: {} passed, {} failed, {} skipped (seed {})",
+            "{} {}: {} passed, {} failed, {} skipped (seed {}, run id {})",
             c.total,
             if c.total == 1 { "case" } else { "cases" },
             c.passed,
             c.failed,
             c.skipped,
-            self.seed
+            self.seed,
+            self.run_id
         );
         let failed = self.failed();
         if !failed.is_empty() {
@@ -182,6 +186,7 @@ impl CheckReport {
         serde_json::json!({
             "target": self.target,
             "seed": self.seed,
+            "run_id": self.run_id,
             "passed": self.all_passed(),
             "counts": self.counts(),
             "groups": groups,
@@ -211,6 +216,12 @@ impl CheckReport {
                 gc.total,
                 gc.failed,
                 gc.skipped
+            );
+            let _ = writeln!(
+                xml,
+                "    <properties>\n      <property name=\"seed\" value=\"{}\"/>\n      <property name=\"run_id\" value=\"{}\"/>\n    </properties>",
+                self.seed,
+                escape(&self.run_id)
             );
             for case in cases {
                 let _ = write!(
@@ -273,6 +284,7 @@ fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn case(name: &str, group: &str, outcome: Outcome) -> Case {
         Case {
@@ -287,6 +299,7 @@ mod tests {
         CheckReport {
             target: "http://127.0.0.1:9".to_owned(),
             seed: 7,
+            run_id: "ab12".to_owned(),
             cases: vec![
                 case("auth.a", "auth", Outcome::Passed),
                 case(
@@ -307,7 +320,7 @@ mod tests {
         assert!(!r.all_passed());
         assert_eq!(
             r.summary(),
-            "3 cases: 1 passed, 1 failed, 1 skipped (seed 7)\nfailed: auth.b"
+            "3 cases: 1 passed, 1 failed, 1 skipped (seed 7, run id ab12)\nfailed: auth.b"
         );
     }
 
@@ -320,6 +333,7 @@ mod tests {
         assert!(xml.contains(
             "<failure message=\"call 1: expected &lt;201&gt; &amp; got &quot;200&quot;\" type=\"contract\">"
         ));
+        assert!(xml.contains("<property name=\"run_id\" value=\"ab12\"/>"));
         assert!(xml.contains("<skipped message=\"no admin\\u{1}\"/>"));
         assert!(!xml.contains('\u{1}'));
     }
@@ -342,5 +356,6 @@ mod tests {
         assert_eq!(v["groups"]["auth"]["total"], 2);
         assert_eq!(v["cases"][1]["outcome"], "failed");
         assert_eq!(v["passed"], false);
+        assert_eq!((&v["seed"], &v["run_id"]), (&json!(7), &json!("ab12")));
     }
 }

@@ -232,7 +232,10 @@ async fn a_filter_runs_only_the_named_scenarios_and_groups() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_against_the_in_process_fake_exits_0_with_a_line_per_case() {
-    let output = run_harness(args(&["check", "--seed", "3", "--cases", "2"])).await;
+    let output = run_harness(args(&[
+        "check", "--seed", "3", "--run-id", "ci3", "--cases", "2",
+    ]))
+    .await;
     let stdout = text(&output.stdout);
     assert_eq!(
         output.status.code(),
@@ -247,10 +250,10 @@ async fn check_against_the_in_process_fake_exits_0_with_a_line_per_case() {
     }
     let summary = lines.last().expect("a summary");
     assert!(
-        summary.ends_with("passed, 0 failed, 0 skipped (seed 3)"),
+        summary.ends_with("passed, 0 failed, 0 skipped (seed 3, run id ci3)"),
         "{summary}"
     );
-    assert!(text(&output.stderr).contains("(in-process fake) with seed 3"));
+    assert!(text(&output.stderr).contains("(in-process fake) with seed 3, run id ci3\n"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -447,6 +450,10 @@ async fn check_exits_2_when_the_run_cannot_start() {
         ),
         (args(&["check", "--seed", "x"]), "invalid value 'x'"),
         (
+            args(&["check", "--run-id", "has-dash"]),
+            "--run-id \"has-dash\" must be 1 to 16 ASCII letters and digits",
+        ),
+        (
             args(&["check", "--base-url", "not a url"]),
             "invalid base URL",
         ),
@@ -493,5 +500,68 @@ async fn an_admin_token_is_sent_and_without_it_admin_scenarios_are_skipped() {
         with.all_passed() && with.skipped().is_empty(),
         "{:?}",
         with.cases
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_seed_checked_twice_against_one_server_passes_both_times() {
+    let (mock, _client) = seeded_fake(26).await;
+    let check = || {
+        run_harness(args(&[
+            "check",
+            "--base-url",
+            mock.base_url(),
+            "--seed",
+            "7",
+            "--cases",
+            "4",
+        ]))
+    };
+    let first = check().await;
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stdout));
+    let second = check().await;
+    assert_eq!(
+        second.status.code(),
+        Some(0),
+        "{}{}",
+        text(&second.stdout),
+        text(&second.stderr)
+    );
+    let run_id = |output: &std::process::Output| {
+        text(&output.stderr)
+            .lines()
+            .find_map(|l| l.split_once(", run id ").map(|(_, id)| id.to_owned()))
+            .expect("the run id is printed")
+    };
+    assert_ne!(run_id(&first), run_id(&second));
+
+    // The first run's id repeats its exact names: against the server that holds them now, the
+    // creates meet the first run's customers.
+    let first_id = run_id(&first);
+    let repeated = run_harness(args(&[
+        "check",
+        "--base-url",
+        mock.base_url(),
+        "--seed",
+        "7",
+        "--run-id",
+        &first_id,
+        "--scenario",
+        "customers.create_answers_201_then_update_200",
+        "--no-random",
+        "--no-race",
+    ]))
+    .await;
+    let stdout = text(&repeated.stdout);
+    assert_eq!(repeated.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("call 1 (POST /customers): expected status 201, got 200"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "\"source_id\":\"{first_id}-customers.create_answers_201_then_update_200-a\""
+        )),
+        "{stdout}"
     );
 }

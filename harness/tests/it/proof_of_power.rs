@@ -13,8 +13,9 @@
 //! 16 sequences of at most 12 steps); three need a longer setup and get longer sequences
 //! (at most 16 steps): moving an already referred friend takes two advocates and two
 //! conversions, a 409 that writes metadata takes a taken code and an update sending both,
-//! and the order of a referral list takes two conversions to one advocate and a read. The
-//! sequences drawn from a seed depend on the random run's generator: when it changes and a
+//! and the order of a referral list takes two conversions to one advocate and a read. Codes
+//! matched ignoring case take two pool codes that differ only in case, which seed 1 does not
+//! draw; seed 2 does. The sequences drawn from a seed depend on the random run's generator: when it changes and a
 //! fault is no longer caught, pick the seed again (the same seed must still pass against the
 //! fault-free fake).
 
@@ -27,7 +28,7 @@ use rehook_mock::{DropMode, Fault, MockRehook, MockRehookBuilder};
 
 /// The fake's seed in every run.
 const FAKE_SEED: u64 = 11;
-/// The named scenarios' seed (their source_ids and codes).
+/// The named scenarios' seed (each run gets a fresh run id for its source_ids and codes).
 const CHECK_SEED: u64 = 3;
 /// Random sequences per run.
 const CASES: u32 = 16;
@@ -63,6 +64,9 @@ const ACCEPT: Random = Random {
     ..QUICK
 };
 
+/// The quick run with another seed: seed 1 draws no two codes that differ only in case.
+const CASE: Random = Random { seed: 2, ..QUICK };
+
 /// How the checks must catch one fault.
 struct Expected {
     fault: Fault,
@@ -72,7 +76,7 @@ struct Expected {
     random: Random,
 }
 
-const CATALOGUE: [Expected; 12] = [
+const CATALOGUE: [Expected; 13] = [
     Expected {
         fault: Fault::TakenCodeClaimable,
         scenarios: &[
@@ -128,6 +132,7 @@ const CATALOGUE: [Expected; 12] = [
         fault: Fault::CreateAnswersOk,
         // Every scenario that creates a customer through the Rehook API checks the 201.
         scenarios: &[
+            "customers.codes_match_case_sensitively",
             "customers.create_answers_201_then_update_200",
             "customers.generated_codes_are_six_letters_and_unique",
             "customers.metadata_merges_shallowly",
@@ -182,6 +187,14 @@ const CATALOGUE: [Expected; 12] = [
         // The scenario switches the application to drop mode `accept` itself.
         scenarios: &["drops.accept_mode_answers_dropped"],
         random: ACCEPT,
+    },
+    Expected {
+        fault: Fault::CodeMatchCaseInsensitive,
+        scenarios: &[
+            "customers.codes_match_case_sensitively",
+            "customers.validate_code_finds_the_owner",
+        ],
+        random: CASE,
     },
 ];
 
@@ -370,6 +383,11 @@ fn the_fault_free_fake_passes_the_accept_mode_random_run() {
 }
 
 #[test]
+fn the_fault_free_fake_passes_the_case_random_run() {
+    passes(CASE);
+}
+
+#[test]
 fn check_catches_a_taken_code_claimed_again() {
     caught(Fault::TakenCodeClaimable);
 }
@@ -422,6 +440,11 @@ fn check_catches_a_referral_list_newest_first() {
 #[test]
 fn check_catches_a_numeric_source_id_rejected() {
     caught(Fault::NumericSourceIdRejected);
+}
+
+#[test]
+fn check_catches_codes_matched_ignoring_case() {
+    caught(Fault::CodeMatchCaseInsensitive);
 }
 
 #[test]

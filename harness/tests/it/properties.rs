@@ -154,7 +154,7 @@ async fn one_seed_draws_the_same_sequences_and_a_rerun_needs_another_salt() {
         .expect_err("the names of seed 14 are taken");
     assert!(collided.is_setup(), "{collided}");
     assert!(
-        collided.to_string().contains("another seed or salt"),
+        collided.to_string().contains("use another salt"),
         "{collided}"
     );
     let salted = RandomOptions { salt: 1, ..options };
@@ -282,7 +282,7 @@ async fn a_server_that_forgets_creates_fails_with_one_replayable_step() {
     let line = &lines[0];
     if line.starts_with("curl") {
         let prefix = format!(
-            "curl -sS -X POST -u 'rk_test_key:rk_test_secret' -H 'content-type: application/json' '{}/",
+            "curl -sS -X POST -u 'rk_test_key':\"$REHOOK_API_SECRET\" -H 'content-type: application/json' '{}/",
             server.base_url()
         );
         assert!(line.starts_with(&prefix), "{line}");
@@ -420,8 +420,78 @@ async fn a_server_that_replaces_metadata_fails_within_three_steps() {
     assert!(
         lines
             .iter()
-            .any(|l| l.starts_with("curl -sS -X POST -u 'rk_test_key:rk_test_secret'"))
+            .any(|l| l.starts_with("curl -sS -X POST -u 'rk_test_key':\"$REHOOK_API_SECRET\""))
             || text.contains("NDJSON"),
         "{text}"
     );
+}
+
+/// Runs `line` with `sh -c`, `REHOOK_API_SECRET` set to `secret`; its stdout.
+async fn run_in_shell(line: &str, secret: &str) -> String {
+    let line = line.to_owned();
+    let secret = secret.to_owned();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(&line)
+            .env("REHOOK_API_SECRET", &secret)
+            .output()
+            .expect("run sh")
+    })
+    .await
+    .expect("the blocking task finished");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_printed_curl_line_runs_in_a_shell_with_the_secret_from_the_environment() {
+    let mock = MockRehook::builder().seed(33).start().await;
+    let failure = random::RandomFailure {
+        seed: 33,
+        base_url: mock.base_url().to_owned(),
+        api_key: mock.api_key().to_owned(),
+        steps: vec![random::Record {
+            step: 1,
+            request: random::Request::Rehook {
+                method: "POST",
+                segments: vec!["customers".to_owned()],
+                body: Some(
+                    serde_json::json!({"source_id": "it's paste-ready", "metadata": {"plan": "pro"}}),
+                ),
+            },
+            expected: "201".to_owned(),
+            actual: "201".to_owned(),
+        }],
+        problem: "none".to_owned(),
+        check: Some(Box::new(random::Request::get(&[
+            "customers",
+            "it's paste-ready",
+        ]))),
+    };
+    let text = failure.to_string();
+    assert!(!text.contains(mock.api_secret()), "{text}");
+    let create = &failure.replay_lines()[0];
+    let wrong = run_in_shell(create, "not the secret").await;
+    let wrong: serde_json::Value = serde_json::from_str(&wrong).expect("JSON");
+    assert_eq!(wrong["code"], "UNAUTHORIZED", "{create}");
+
+    let created = run_in_shell(create, mock.api_secret()).await;
+    let created: serde_json::Value = serde_json::from_str(&created).expect("JSON");
+    assert_eq!(created["source_id"], "it's paste-ready", "{create}");
+    assert_eq!(created["metadata"], serde_json::json!({"plan": "pro"}));
+
+    let read_back = text
+        .lines()
+        .skip_while(|l| !l.starts_with("problem: "))
+        .nth(2)
+        .expect("the read-back line")
+        .trim();
+    let read: serde_json::Value =
+        serde_json::from_str(&run_in_shell(read_back, mock.api_secret()).await).expect("JSON");
+    assert_eq!(read, created, "{read_back}");
 }

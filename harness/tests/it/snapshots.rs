@@ -17,8 +17,11 @@ use serde_json::{Value, json};
 
 use crate::support::client_for;
 
-/// The seed of every fake and of the scenarios' names.
+/// The seed of every fake.
 const SEED: u64 = 7;
+
+/// The run id of every run: the start of the scenarios' source_ids and codes.
+const RUN_ID: &str = "7";
 
 /// Keys whose values are clock times.
 const TIME_KEYS: [&str; 4] = ["at", "created_at", "received_at", "updated_at"];
@@ -63,7 +66,7 @@ async fn record(scenario: &Scenario) -> Value {
     let mock = MockRehook::builder().seed(SEED).start().await;
     let target = Target::new(&client_for(&mock));
     let env = Env {
-        seed: SEED,
+        run_id: RUN_ID.to_owned(),
         conversion_event: "signup".to_owned(),
         no_admin: None,
     };

@@ -94,6 +94,18 @@ pub(crate) fn new_record(
 
 /// Take `code` for `owner` if it is free: the check and the write are one `entry` step.
 fn claim(app: &App, code: &str, owner: &str) -> Result<(), ApiError> {
+    if fault!(app.config, CodeMatchCaseInsensitive)
+        && !app.data.codes.contains_key(code)
+        && app
+            .owner_ignoring_case(code)
+            .is_some_and(|holder| holder != owner)
+    {
+        return Err(ApiError::new(
+            ErrorCode::ReferralCodeTaken,
+            format!("referral_code {code:?} belongs to another customer"),
+        )
+        .with_details(json!({ "field": "referral_code", "referral_code": code })));
+    }
     match app.data.codes.entry(code.to_owned()) {
         Entry::Occupied(mut taken)
             if taken.get() != owner && fault!(app.config, TakenCodeClaimable) =>

@@ -72,7 +72,14 @@ pub(crate) fn record(
     let advocate = match &conversion_code {
         None => None,
         Some(code) => {
-            let owner = data.codes.get(code).map(|o| o.clone()).ok_or_else(|| {
+            let owner = data.codes.get(code).map(|o| o.clone());
+            let owner = match owner {
+                None if fault!(app.config, CodeMatchCaseInsensitive) => {
+                    app.owner_ignoring_case(code)
+                }
+                owner => owner,
+            };
+            let owner = owner.ok_or_else(|| {
                 ApiError::new(
                     ErrorCode::ReferralCodeUnknown,
                     format!("no customer owns referral_code {code:?}"),

@@ -51,6 +51,10 @@ mod catalogue {
         /// In drop mode `accept`, a refused event is stored anyway, as a plain event (its
         /// caller created, no attribution); the answer and the drop log are as they should be.
         AcceptedDropStored,
+        /// Codes are matched ignoring case: claiming `abc` while another customer holds `ABC`
+        /// is `409`, validate-code of `abc` finds `ABC`'s owner, and a conversion with `abc`
+        /// is attributed to `ABC`'s owner.
+        CodeMatchCaseInsensitive,
     }
 
     impl Fault {

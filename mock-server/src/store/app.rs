@@ -158,8 +158,26 @@ impl App {
 
     /// The customer who owns `code` (exact match).
     pub fn code_owner(&self, code: &str) -> Option<Customer> {
-        let owner = self.data.codes.get(code)?.clone();
+        let owner = match self.data.codes.get(code) {
+            Some(owner) => owner.clone(),
+            None if crate::rehook::fault::fault!(self.config, CodeMatchCaseInsensitive) => {
+                self.owner_ignoring_case(code)?
+            }
+            None => return None,
+        };
         self.customer(&owner)
+    }
+
+    /// The owner of a held code equal to `code` ignoring case (the fault
+    /// `code-match-case-insensitive` only). Reads every shard of `codes`: call it while no
+    /// guard of `codes` is held.
+    pub(crate) fn owner_ignoring_case(&self, code: &str) -> Option<String> {
+        let folded = code.to_lowercase();
+        self.data
+            .codes
+            .iter()
+            .find(|held| held.key().to_lowercase() == folded)
+            .map(|held| held.value().clone())
     }
 
     /// The customers `advocate` referred, oldest referral first.

@@ -574,6 +574,43 @@ async fn accepted_drop_stored_stores_refused_events_in_accept_mode_only() {
 }
 
 #[tokio::test]
+async fn code_match_case_insensitive_treats_a_code_in_another_case_as_the_same_code() {
+    let (clean, faulty) = traces(Fault::CodeMatchCaseInsensitive, async |fake| {
+        json!({
+            "a": upsert(fake, json!({"source_id": "a", "referral_code": "CASE"})).await,
+            "b": upsert(fake, json!({"source_id": "b", "referral_code": "case"})).await,
+            "owner_lower": owner(fake, "case").await,
+            "owner_mixed": owner(fake, "Case").await,
+            "signup": outcome(&signup(fake, "f", json!({"referral_code": "Case"})).await),
+            "f": customer(fake, "f").await["referred_by"],
+            "exact": outcome(&signup(fake, "g", json!({"referral_code": "CASE"})).await),
+            "drops": drops(fake).await,
+        })
+    })
+    .await;
+    assert_eq!(
+        clean,
+        json!({
+            "a": [201, null], "b": [201, null],
+            "owner_lower": "b", "owner_mixed": "REFERRAL_CODE_NOT_FOUND",
+            "signup": [422, "REFERRAL_CODE_UNKNOWN"], "f": null,
+            "exact": [200, "ok"],
+            "drops": ["REFERRAL_CODE_UNKNOWN"],
+        })
+    );
+    assert_eq!(
+        faulty,
+        json!({
+            "a": [201, null], "b": [409, "REFERRAL_CODE_TAKEN"],
+            "owner_lower": "a", "owner_mixed": "a",
+            "signup": [200, "ok"], "f": "a",
+            "exact": [200, "ok"],
+            "drops": ["REFERRAL_CODE_TAKEN"],
+        })
+    );
+}
+
+#[tokio::test]
 async fn an_application_added_later_runs_with_the_servers_fault() {
     let fake = Fake::with(MockRehook::builder().fault(Fault::CreateAnswersOk)).await;
     let config = json!({"applications": [

@@ -102,7 +102,7 @@ pub async fn fresh(client: &Client, names: &Names) -> Result<(), String> {
     match client.get_customer(&id).await {
         Ok(answer) if answer.status == 404 => Ok(()),
         Ok(answer) if answer.status == 200 => Err(format!(
-            "the server already holds customer {id:?} of this seed: run with another seed or salt, or reset the server"
+            "the server already holds customer {id:?}, made by an earlier run with this seed and salt (in `check`, the same run id): use another salt (`check --run-id`), or reset the server"
         )),
         Ok(answer) => Err(format!(
             "GET /customers/{id} answered {} {}: cannot start",
@@ -694,11 +694,18 @@ fn field_str<'v>(value: &'v Value, key: &str) -> Option<&'v str> {
     value.get(key).and_then(Value::as_str)
 }
 
-fn expect_eq<T: PartialEq + std::fmt::Debug>(what: &str, expected: T, actual: T) -> Checked {
+/// `Ok` when equal; else both sides written as JSON (`null` for nothing, never Rust's debug
+/// form), as the answers are.
+fn expect_eq<T: PartialEq + serde::Serialize>(what: &str, expected: T, actual: T) -> Checked {
     if expected == actual {
         Ok(())
     } else {
-        Err(format!("{what}: expected {expected:?}, got {actual:?}"))
+        let json = |v: &T| serde_json::to_string(v).unwrap_or_else(|e| format!("<{e}>"));
+        Err(format!(
+            "{what}: expected {}, got {}",
+            json(&expected),
+            json(&actual)
+        ))
     }
 }
 
@@ -753,11 +760,11 @@ fn describe_customer(c: &Customer) -> String {
         format!("{:?}", c.referral_code)
     };
     format!(
-        "customer {:?} code {code} metadata {} referral_count {} referred_by {:?}",
+        "customer {:?} code {code} metadata {} referral_count {} referred_by {}",
         c.source_id,
         Value::Object(c.metadata.clone()),
         c.referral_count(),
-        c.referred_by
+        serde_json::json!(c.referred_by)
     )
 }
 

@@ -45,9 +45,10 @@ impl Request {
         }
     }
 
-    /// A curl command for a Rehook call (`credentials` is `key:secret`); the NDJSON line for
-    /// a message.
-    pub fn replayable(&self, base_url: &str, credentials: &str) -> String {
+    /// A curl command for a Rehook call, authenticated as `api_key` with the secret read from
+    /// the shell variable `REHOOK_API_SECRET` (never written out); the NDJSON line for a
+    /// message.
+    pub fn replayable(&self, base_url: &str, api_key: &str) -> String {
         match self {
             Request::Rehook {
                 method,
@@ -55,7 +56,7 @@ impl Request {
                 body,
             } => {
                 let url = format!("{base_url}{}", path(segments));
-                let auth = quote(credentials);
+                let auth = format!("{}:\"{SECRET_VARIABLE}\"", quote(api_key));
                 match body {
                     Some(body) => format!(
                         "curl -sS -X {method} -u {auth} -H 'content-type: application/json' {} -d {}",
@@ -69,6 +70,12 @@ impl Request {
         }
     }
 }
+
+/// The rule a random run checks, in one sentence (printed with a failure).
+pub const RULE: &str = "every answer, and the customers, codes, referrals, events and drops it leaves, are what the contract's reference model says for the same sequence";
+
+/// How the API secret appears in printed commands: a shell variable the reader sets.
+const SECRET_VARIABLE: &str = "$REHOOK_API_SECRET";
 
 /// `/a/b` with each segment percent-encoded (everything but unreserved characters).
 fn path(segments: &[String]) -> String {
@@ -111,8 +118,8 @@ pub struct RandomFailure {
     pub seed: u64,
     /// The server's base URL.
     pub base_url: String,
-    /// `key:secret`, as curl's `-u` takes them.
-    pub credentials: String,
+    /// The API key the curl commands authenticate as (the secret stays `$REHOOK_API_SECRET`).
+    pub api_key: String,
     /// The shortest failing sequence found, in order (empty when the run could not start).
     pub steps: Vec<Record>,
     /// What disagreed.
@@ -132,7 +139,7 @@ impl RandomFailure {
         Self {
             seed: options.seed,
             base_url: client.base_url().to_owned(),
-            credentials: format!("{}:{}", options.api_key, options.api_secret),
+            api_key: options.api_key.clone(),
             steps,
             problem,
             check: check.map(Box::new),
@@ -152,7 +159,7 @@ impl RandomFailure {
     pub fn replay_lines(&self) -> Vec<String> {
         self.steps
             .iter()
-            .map(|r| r.request.replayable(&self.base_url, &self.credentials))
+            .map(|r| r.request.replayable(&self.base_url, &self.api_key))
             .collect()
     }
 }
@@ -169,6 +176,10 @@ impl fmt::Display for RandomFailure {
             self.steps.len(),
             if self.steps.len() == 1 { "" } else { "s" }
         )?;
+        writeln!(
+            f,
+            "(the curl commands read the API secret from REHOOK_API_SECRET: export it first)"
+        )?;
         for record in &self.steps {
             writeln!(f)?;
             match &record.request {
@@ -184,7 +195,7 @@ impl fmt::Display for RandomFailure {
             writeln!(
                 f,
                 "  {}",
-                record.request.replayable(&self.base_url, &self.credentials)
+                record.request.replayable(&self.base_url, &self.api_key)
             )?;
             writeln!(f, "  expected: {}", record.expected)?;
             writeln!(f, "  answered: {}", record.actual)?;
@@ -192,28 +203,23 @@ impl fmt::Display for RandomFailure {
         writeln!(f)?;
         writeln!(f, "problem: {}", self.problem)?;
         if let Some(check) = &self.check {
-            writeln!(
-                f,
-                "  {}",
-                check.replayable(&self.base_url, &self.credentials)
-            )?;
+            writeln!(f, "  read back with:")?;
+            writeln!(f, "  {}", check.replayable(&self.base_url, &self.api_key))?;
         }
+        writeln!(f, "rule: {RULE}")?;
         let messages: Vec<String> = self
             .steps
             .iter()
             .filter(|r| matches!(r.request, Request::Segment(_)))
-            .map(|r| r.request.replayable(&self.base_url, &self.credentials))
+            .map(|r| r.request.replayable(&self.base_url, &self.api_key))
             .collect();
         if !messages.is_empty() {
-            let (key, secret) = self
-                .credentials
-                .split_once(':')
-                .unwrap_or((&self.credentials, ""));
             writeln!(f)?;
             writeln!(
                 f,
-                "the Segment messages as one NDJSON file (`rehook-harness replay FILE --base-url {} --api-key {key} --api-secret {secret}`):",
-                self.base_url
+                "the Segment messages as one NDJSON file (`rehook-harness replay FILE --base-url {} --api-key {} --api-secret \"{SECRET_VARIABLE}\"`):",
+                quote(&self.base_url),
+                quote(&self.api_key)
             )?;
             for line in messages {
                 writeln!(f, "{line}")?;

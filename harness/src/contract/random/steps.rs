@@ -1,5 +1,6 @@
-//! The transitions of the random run: symbolic steps drawn from small pools (four users, four
-//! codes, three messageIds) so that collisions are common, their generators, their
+//! The transitions of the random run: symbolic steps drawn from small pools (four users, six
+//! codes of which two differ from two others only in case, three messageIds) so that
+//! collisions are common, their generators, their
 //! preconditions, and how a step becomes a concrete call.
 
 use proptest::prelude::*;
@@ -9,8 +10,9 @@ use crate::model::App;
 
 /// Users in the pool.
 pub const USERS: u8 = 4;
-/// Explicit codes in the pool.
-pub const CODES: u8 = 4;
+/// Explicit codes in the pool: `C0` to `C3`, and `c0`, `c1`, the same as `C0`, `C1` but for
+/// case (codes match exactly, so they are other codes).
+pub const CODES: u8 = 6;
 /// Numeric codes in the pool.
 const NUMERIC_CODES: u8 = 2;
 /// messageIds in the pool.
@@ -45,9 +47,12 @@ impl Names {
         format!("{}-nobody", self.base)
     }
 
-    /// Explicit pool code `c`.
+    /// Explicit pool code `c`: `{base}-C0` .. `{base}-C3`, then `{base}-c0`, `{base}-c1`.
     pub fn code(&self, c: u8) -> String {
-        format!("{}-C{c}", self.base)
+        match c {
+            0..4 => format!("{}-C{c}", self.base),
+            _ => format!("{}-c{}", self.base, c - 4),
+        }
     }
 
     /// A code no step ever claims.

@@ -286,11 +286,11 @@ impl Played {
 /// A scenario's view of the run: the target, its own names, and the transcript so far.
 pub struct Ctx<'t> {
     target: &'t Target,
-    /// `<seed>-<scenario name>`: the start of every source_id the scenario makes.
+    /// `<run id>-<scenario name>`: the start of every source_id the scenario makes.
     prefix: String,
-    /// `<seed>-<short name>`: the start of every code (kept short: codes hold 64 characters).
+    /// `<run id>-<short name>`: the start of every code (kept short: codes hold 64 characters).
     code_prefix: String,
-    seed: u64,
+    run_id: String,
     name: &'static str,
     conversion: String,
     transcript: Vec<Entry>,
@@ -308,9 +308,9 @@ impl<'t> Ctx<'t> {
             .collect();
         Self {
             target,
-            prefix: format!("{}-{name}", env.seed),
-            code_prefix: format!("{}-{short}", env.seed),
-            seed: env.seed,
+            prefix: format!("{}-{name}", env.run_id),
+            code_prefix: format!("{}-{short}", env.run_id),
+            run_id: env.run_id.clone(),
             name,
             conversion: env.conversion_event.clone(),
             transcript: Vec::new(),
@@ -318,12 +318,12 @@ impl<'t> Ctx<'t> {
         }
     }
 
-    /// A source_id of this scenario: `<seed>-<scenario>-<tag>`.
+    /// A source_id of this scenario: `<run id>-<scenario>-<tag>`.
     pub fn sid(&self, tag: &str) -> String {
         format!("{}-{tag}", self.prefix)
     }
 
-    /// A referral code of this scenario: `<seed>-<rule>-<tag>` (no white space, under 64
+    /// A referral code of this scenario: `<run id>-<rule>-<tag>` (no white space, under 64
     /// characters, never six letters, so never one the server generates).
     pub fn code(&self, tag: &str) -> String {
         format!("{}-{tag}", self.code_prefix)
@@ -333,8 +333,8 @@ impl<'t> Ctx<'t> {
     pub fn number(&self, tag: &str) -> u64 {
         let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
         for byte in self
-            .seed
-            .to_le_bytes()
+            .run_id
+            .as_bytes()
             .iter()
             .chain(self.name.as_bytes())
             .chain(tag.as_bytes())

@@ -58,6 +58,11 @@ pub(super) fn scenarios() -> Vec<Scenario> {
         ),
         scenario!(
             "customers",
+            codes_match_case_sensitively,
+            "codes match exactly, case included: a code in another case is a different code (no conflict, 404 on validate-code, REFERRAL_CODE_UNKNOWN on a conversion)"
+        ),
+        scenario!(
+            "customers",
             read_by_source_id_or_id,
             "GET (and POST) /customers/{id} finds by source_id, else by cust_ id; unknown is 404 CUSTOMER_NOT_FOUND"
         ),
@@ -286,6 +291,45 @@ async fn numeric_code_is_text(cx: &mut Ctx<'_>) -> Step {
         .status(200)?
         .field("/referral/advocate", sid.as_str())?
         .field("/referral/status", "attributed")?;
+    Ok(())
+}
+
+async fn codes_match_case_sensitively(cx: &mut Ctx<'_>) -> Step {
+    let (upper_owner, lower_owner, friend, other_friend) = (
+        cx.sid("upper"),
+        cx.sid("lower"),
+        cx.sid("friend"),
+        cx.sid("other-friend"),
+    );
+    let code = cx.code("Case");
+    let (upper, lower) = (code.to_uppercase(), code.to_lowercase());
+    cx.create(&upper_owner, &upper).await?;
+    cx.get(&["customers", "validate-code", &lower])
+        .await?
+        .error(404, "REFERRAL_CODE_NOT_FOUND")?;
+    cx.convert(&friend, json!(lower))
+        .await?
+        .error(422, "REFERRAL_CODE_UNKNOWN")?;
+    cx.absent(&friend).await?;
+    // The other case is free to claim: no conflict with the holder of the first.
+    cx.create(&lower_owner, &lower).await?;
+    for (held, owner) in [(&upper, &upper_owner), (&lower, &lower_owner)] {
+        cx.get(&["customers", "validate-code", held])
+            .await?
+            .status(200)?
+            .field("/source_id", owner.as_str())?;
+    }
+    cx.convert(&other_friend, json!(lower))
+        .await?
+        .status(200)?
+        .field(
+            "/referral",
+            json!({"advocate": lower_owner, "status": "attributed"}),
+        )?;
+    cx.customer(&upper_owner)
+        .await?
+        .field("/referral_code", upper.as_str())?
+        .field("/referral_count", 0)?;
     Ok(())
 }
 

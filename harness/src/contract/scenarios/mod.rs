@@ -2,7 +2,7 @@
 //! list of calls with explicit expectations (status, error code, key fields) and a check of
 //! the state they leave, made through the Rehook API.
 //!
-//! Every scenario works with its own source_ids and codes, made from the run's seed and the
+//! Every scenario works with its own source_ids and codes, made from the run's id and the
 //! scenario's name ([`Ctx::sid`], [`Ctx::code`]), so that scenarios never see each other's
 //! data and a run can go against a server that already holds other data. Scenarios that need
 //! the admin API (the drop log, stored events, the drop-mode switch) run only where
@@ -138,8 +138,8 @@ pub fn all() -> Vec<Scenario> {
 /// What a scenario run knows about the run it is part of.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Env {
-    /// The run's seed: part of every source_id and code a scenario makes.
-    pub seed: u64,
+    /// The run's id: part of every source_id, code and number a scenario makes.
+    pub run_id: String,
     /// The conversion event of the application under check.
     pub conversion_event: String,
     /// Why the admin API cannot be used (`None` when `GET /__admin/health` answered).
