@@ -22,10 +22,13 @@ const REGRESSIONS: &str = concat!(
     "/tests/it/properties.proptest-regressions"
 );
 
+/// Runs `options` off the async threads, shrinking by iterations only (no time bound), so
+/// that the shrunk failures the tests pin are the same on a slow machine.
 async fn run_blocking(
     client: Client,
-    options: RandomOptions,
+    mut options: RandomOptions,
 ) -> Result<random::RandomReport, random::RandomFailure> {
+    options.max_shrink_time = None;
     tokio::task::spawn_blocking(move || random::run(&client, &options))
         .await
         .expect("the run does not panic")
