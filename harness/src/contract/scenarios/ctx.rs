@@ -228,21 +228,10 @@ pub(crate) fn is_id(value: &Value, prefix: &str) -> bool {
     })
 }
 
-/// Whether `code` looks generated: six letters A–Z.
-pub(crate) fn is_generated_code(code: &str) -> bool {
-    code.len() == 6 && code.chars().all(|c| c.is_ascii_uppercase())
-}
+/// Whether `code` looks generated (six letters A–Z): the model's own test.
+pub(crate) use crate::model::app::is_generated_shape as is_generated_code;
 
-/// JSON on one line, cut at 300 characters.
-pub(crate) fn compact(value: &Value) -> String {
-    let text = value.to_string();
-    if text.chars().count() > 300 {
-        let cut: String = text.chars().take(300).collect();
-        format!("{cut}…")
-    } else {
-        text
-    }
-}
+pub(crate) use crate::contract::compact;
 
 /// What became of a Segment message the harness played.
 #[derive(Debug, Clone)]
