@@ -400,24 +400,17 @@ impl<'c> Replayer<'c> {
             let mut delivery = delivery.clone();
             delivery.index += index;
             delivery.mapping = mapping;
-            match mapped {
-                Mapped::Filtered => delivery.outcome = Outcome::Filtered,
-                Mapped::Disabled => {
-                    delivery.outcome = Outcome::Filtered;
-                    delivery.reason = Some(segment::INTEGRATIONS_DISABLED.to_owned());
-                }
-                Mapped::Dropped { action, reason } => {
-                    delivery.action = Some(action);
-                    delivery.reason = Some(reason.reason().to_owned());
-                }
-                Mapped::Call(call) => {
-                    delivery.action = Some(call.action);
-                    let answer = match call.action {
-                        Action::IdentifyUser => self.client.upsert_customer(&call.body).await,
-                        Action::TrackEvent => self.client.invoke_event(&call.body).await,
-                    };
-                    read_answer(&mut delivery, answer);
-                }
+            if let Some((outcome, reason)) = outcome_of(&mapped) {
+                delivery.outcome = outcome;
+                delivery.reason = reason;
+            }
+            delivery.action = mapped.action();
+            if let Mapped::Call(call) = mapped {
+                let answer = match call.action {
+                    Action::IdentifyUser => self.client.upsert_customer(&call.body).await,
+                    Action::TrackEvent => self.client.invoke_event(&call.body).await,
+                };
+                read_answer(&mut delivery, answer);
             }
             self.deliveries.push(delivery);
         }
@@ -536,32 +529,55 @@ fn read_answer(delivery: &mut Delivery, answer: Result<Answer, ClientError>) {
         }
     };
     delivery.status = Some(answer.status);
-    match answer.status {
-        200..=299 => {
-            if let Some(reason) = answer.accepted_drop_reason() {
-                delivery.outcome = Outcome::Dropped;
-                delivery.reason = Some(reason.to_owned());
-            } else {
-                delivery.outcome = Outcome::Delivered;
-                delivery.referral = answer.referral_status().map(str::to_owned);
-            }
+    let (outcome, reason) = classify(&answer);
+    delivery.outcome = outcome;
+    delivery.reason = reason;
+    if outcome == Outcome::Delivered {
+        delivery.referral = answer.referral_status().map(str::to_owned);
+    }
+}
+
+/// The outcome the mapping gives a message without a call (`filtered`, or `dropped` with the
+/// mapping's reason); `None` for a call, whose answer decides.
+pub fn outcome_of(mapped: &Mapped) -> Option<(Outcome, Option<String>)> {
+    match mapped {
+        Mapped::Filtered => Some((Outcome::Filtered, None)),
+        Mapped::Disabled => Some((
+            Outcome::Filtered,
+            Some(segment::INTEGRATIONS_DISABLED.to_owned()),
+        )),
+        Mapped::Dropped { reason, .. } => {
+            Some((Outcome::Dropped, Some(reason.reason().to_owned())))
         }
-        400..=499 => {
-            delivery.outcome = Outcome::Dropped;
-            delivery.reason = Some(
+        Mapped::Call(_) => None,
+    }
+}
+
+/// A mapped call's outcome by its answer, as the module's table says: 2xx `delivered` (or
+/// `dropped` with an accepted drop's reason), 4xx `dropped` with the error code, anything
+/// else `error`.
+pub fn classify(answer: &Answer) -> (Outcome, Option<String>) {
+    match answer.status {
+        200..=299 => match answer.accepted_drop_reason() {
+            Some(reason) => (Outcome::Dropped, Some(reason.to_owned())),
+            None => (Outcome::Delivered, None),
+        },
+        400..=499 => (
+            Outcome::Dropped,
+            Some(
                 answer
                     .error_code()
                     .map_or_else(|| format!("HTTP_{}", answer.status), str::to_owned),
-            );
-        }
-        status => {
-            delivery.outcome = Outcome::Error;
-            delivery.reason = Some(match answer.error_code() {
+            ),
+        ),
+        status => (
+            Outcome::Error,
+            Some(match answer.error_code() {
                 Some(code) => code.to_owned(),
                 None if status >= 500 => format!("HTTP_{status}"),
                 None => format!("unexpected status {status}"),
-            });
-        }
+            }),
+        ),
     }
 }
 

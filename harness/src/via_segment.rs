@@ -143,7 +143,7 @@ pub fn batches<M: Borrow<InputMessage>>(messages: &[M]) -> Vec<std::ops::Range<u
         // An envelope over the front door's count is posted whole, as captured.
         let group_end = messages[i + 1..]
             .iter()
-            .position(|m| !same_group(&messages[i], m) || m.location.item.is_none())
+            .position(|m| !same_group(messages[i], m) || m.location.item.is_none())
             .map_or(messages.len(), |p| i + 1 + p);
         if messages[i].location.item.is_some() && group_end - i > MAX_ENVELOPE_MESSAGES {
             out.push(i..group_end);
@@ -151,9 +151,9 @@ pub fn batches<M: Borrow<InputMessage>>(messages: &[M]) -> Vec<std::ops::Range<u
             continue;
         }
         let start = i;
-        let mut bytes = compact_size(&messages[i]);
+        let mut bytes = compact_size(messages[i]);
         i += 1;
-        if alone(&messages[start]) {
+        if alone(messages[start]) {
             out.push(start..i);
             continue;
         }
@@ -161,7 +161,7 @@ pub fn batches<M: Borrow<InputMessage>>(messages: &[M]) -> Vec<std::ops::Range<u
             let message = &messages[i];
             let size = compact_size(message);
             let loose = message.location.item.is_none();
-            let split = !same_group(&messages[i - 1], message)
+            let split = !same_group(messages[i - 1], message)
                 || (loose && i - start >= MAX_BATCH_MESSAGES)
                 || bytes + size > MAX_BATCH_BYTES
                 || alone(message);
