@@ -12,14 +12,18 @@
 //! - JSON (it starts with `{` or `[`): `{"audience": "Power Users", "syncs": [["u-1", "u-2"],
 //!   ["u-2", "u-3"]]}` or just the list of syncs, each the full member list (user ids are
 //!   strings, or numbers written as JavaScript writes them);
-//! - CSV: a header `sync,user_id`, then one row per member of each sync; syncs run in the
-//!   order their label first appears, and a row with an empty `user_id` names a sync with
-//!   no members.
+//! - CSV: a header `sync,user_id`, then one row per member of each sync, in any order; a
+//!   sync's label is a whole number, and syncs run in the order of their labels (gaps are
+//!   fine: labels only order them); a row with an empty `user_id` names a sync with no
+//!   members.
+//!
+//! A user listed twice in one sync is refused, naming the sync (JSON) or the line (CSV):
+//! a membership list names each member once, so a repeat is a mistake in the file.
 //!
 //! The calls go to a Segment front door (`POST /v1/batch`, write key in Basic auth), one
 //! request per sync (split at [`BATCH_SIZE`] messages).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rehook_mock::segment::id_text;
@@ -72,7 +76,7 @@ fn unusable(message: impl Into<String>) -> EngageError {
 pub struct Membership {
     /// The audience's name, when the file gives one.
     pub audience: Option<String>,
-    /// Each sync's full member list, in order (repeats within a sync removed).
+    /// Each sync's full member list, in order (each member once).
     pub syncs: Vec<Vec<String>>,
 }
 
@@ -208,7 +212,14 @@ fn read_json(text: &str) -> Result<Membership, EngageError> {
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(unique(ids))
+            let mut seen = HashSet::new();
+            if let Some(twice) = ids.iter().find(|id| !seen.insert(*id)) {
+                return Err(unusable(format!(
+                    "sync {}: the user id {twice:?} is listed twice",
+                    i + 1
+                )));
+            }
+            Ok(ids)
         })
         .collect::<Result<Vec<_>, EngageError>>()?;
     finish(audience, syncs)
@@ -233,8 +244,8 @@ fn read_csv(text: &str) -> Result<Membership, EngageError> {
             header.join(",")
         )));
     }
-    let mut labels: Vec<String> = Vec::new();
-    let mut syncs: Vec<Vec<String>> = Vec::new();
+    // Label → the sync's members, each with the line that listed it.
+    let mut syncs: BTreeMap<u64, Vec<(String, usize)>> = BTreeMap::new();
     for (index, line) in lines {
         let number = index + 1;
         let fields = csv_fields(line).map_err(|e| unusable(format!("line {number}: {e}")))?;
@@ -244,24 +255,40 @@ fn read_csv(text: &str) -> Result<Membership, EngageError> {
                 fields.len()
             )));
         };
-        let sync = sync.trim();
-        if sync.is_empty() {
-            return Err(unusable(format!("line {number}: the sync label is empty")));
-        }
-        let at = match labels.iter().position(|l| l == sync) {
-            Some(at) => at,
-            None => {
-                labels.push(sync.to_owned());
-                syncs.push(Vec::new());
-                syncs.len() - 1
-            }
-        };
+        let label = sync_label(sync.trim()).map_err(|e| unusable(format!("line {number}: {e}")))?;
+        let members = syncs.entry(label).or_default();
         let user = user.trim();
-        if !user.is_empty() {
-            syncs[at].push(user.to_owned());
+        if user.is_empty() {
+            continue;
         }
+        if let Some((_, first)) = members.iter().find(|(u, _)| u == user) {
+            return Err(unusable(format!(
+                "line {number}: the user id {user:?} is already in sync {label} (line {first})"
+            )));
+        }
+        members.push((user.to_owned(), number));
     }
-    finish(None, syncs.into_iter().map(unique).collect())
+    let syncs = syncs
+        .into_values()
+        .map(|members| members.into_iter().map(|(user, _)| user).collect())
+        .collect();
+    finish(None, syncs)
+}
+
+/// A CSV sync label: a whole number written in digits (`0`, `1`, `12`; `03` is `3`). Labels
+/// only order the syncs, so gaps are fine.
+fn sync_label(label: &str) -> Result<u64, String> {
+    if label.is_empty() {
+        return Err("the sync label is empty".to_owned());
+    }
+    if !label.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "the sync label `{label}` is not a number: labels are 0, 1, 2, ... and order the syncs"
+        ));
+    }
+    label
+        .parse()
+        .map_err(|_| format!("the sync label `{label}` is too large"))
 }
 
 fn finish(audience: Option<String>, syncs: Vec<Vec<String>>) -> Result<Membership, EngageError> {
@@ -297,13 +324,6 @@ fn csv_fields(line: &str) -> Result<Vec<String>, String> {
     }
     fields.push(field);
     Ok(fields)
-}
-
-fn unique(ids: Vec<String>) -> Vec<String> {
-    let mut seen = HashSet::new();
-    ids.into_iter()
-        .filter(|id| seen.insert(id.clone()))
-        .collect()
 }
 
 /// Builds the identify calls Engage sends, with messageIds fresh for this run.
@@ -535,8 +555,7 @@ mod tests {
 
     #[test]
     fn json_files_give_syncs_and_maybe_the_audience() {
-        let m = read_membership(r#"{"audience": "Power Users", "syncs": [["a", 7, "a"], []]}"#)
-            .unwrap();
+        let m = read_membership(r#"{"audience": "Power Users", "syncs": [["a", 7], []]}"#).unwrap();
         assert_eq!(m.audience.as_deref(), Some("Power Users"));
         assert_eq!(m.syncs, [ids(&["a", "7"]), ids(&[])]);
         let m = read_membership("\u{FEFF}[[\"a\"]]").unwrap();
@@ -544,7 +563,7 @@ mod tests {
     }
 
     #[test]
-    fn csv_files_group_rows_by_sync_in_order_of_first_appearance() {
+    fn csv_files_group_rows_by_sync_in_the_order_of_their_numeric_labels() {
         let text = "Sync,User_Id\n1,a\n1,b\n2,b\n\"2\",\"c,d\"\n3,\n1,e\n";
         let m = read_membership(text).unwrap();
         assert_eq!(m.audience, None);
@@ -552,6 +571,36 @@ mod tests {
             m.syncs,
             [ids(&["a", "b", "e"]), ids(&["b", "c,d"]), ids(&[])]
         );
+        let m = read_membership("sync,user_id\n2,u1\n1,u2\n").unwrap();
+        assert_eq!(m.syncs, [ids(&["u2"]), ids(&["u1"])]);
+        let m = read_membership("sync,user_id\n10,c\n3,b\n 03 ,d\n0,a\n9,\n").unwrap();
+        assert_eq!(
+            m.syncs,
+            [ids(&["a"]), ids(&["b", "d"]), ids(&[]), ids(&["c"])],
+            "labels only order the syncs: gaps are fine, 03 is 3"
+        );
+    }
+
+    #[test]
+    fn a_member_listed_twice_in_one_sync_is_refused_naming_it() {
+        for (text, message) in [
+            (
+                r#"{"syncs": [["u1"], ["u2", "u1", "u2"]]}"#,
+                "sync 2: the user id \"u2\" is listed twice",
+            ),
+            (r#"[["7", 7]]"#, "sync 1: the user id \"7\" is listed twice"),
+            (
+                "sync,user_id\n1,u1\n2,u1\n1,u2\n1,\"u1\"\n",
+                "line 5: the user id \"u1\" is already in sync 1 (line 2)",
+            ),
+            (
+                "sync,user_id\n1,u1\n01,u1\n",
+                "line 3: the user id \"u1\" is already in sync 1 (line 2)",
+            ),
+        ] {
+            let EngageError::Unusable(got) = read_membership(text).unwrap_err();
+            assert_eq!(got, message, "{text:?}");
+        }
     }
 
     #[test]
@@ -590,6 +639,26 @@ mod tests {
                 "line 2: a quoted field is not closed",
             ),
             ("sync,user_id\n,a\n", "line 2: the sync label is empty"),
+            (
+                "sync,user_id\n1,a\nx,u1\n",
+                "line 3: the sync label `x` is not a number: labels are 0, 1, 2, ... and order the syncs",
+            ),
+            (
+                "sync,user_id\n-1,u1\n",
+                "line 2: the sync label `-1` is not a number",
+            ),
+            (
+                "sync,user_id\n+1,u1\n",
+                "line 2: the sync label `+1` is not a number",
+            ),
+            (
+                "sync,user_id\n1.5,u1\n",
+                "line 2: the sync label `1.5` is not a number",
+            ),
+            (
+                "sync,user_id\n99999999999999999999,u1\n",
+                "line 2: the sync label `99999999999999999999` is too large",
+            ),
             ("sync,user_id\n", "the membership file lists no syncs"),
         ] {
             let EngageError::Unusable(got) = read_membership(text).unwrap_err();

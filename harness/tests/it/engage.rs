@@ -201,3 +201,97 @@ async fn the_command_says_when_no_application_owns_the_write_key_with_the_admin_
         stderr(&output)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_runs_csv_syncs_in_the_order_of_their_labels_gaps_and_all() {
+    let mock = MockRehook::builder().seed(1).start().await;
+    let dir = TempDir::new("engage-labels");
+    let file = dir.file("members.csv", "sync,user_id\n3,u1\n1,u2\n3,u3\n");
+    let output = run_harness(vec![
+        "engage".into(),
+        file.display().to_string(),
+        "--audience".into(),
+        "Power Users".into(),
+        "--base-url".into(),
+        mock.base_url().to_owned(),
+        "--json".into(),
+    ])
+    .await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let doc: Value = serde_json::from_slice(&output.stdout).expect("one JSON document");
+    let sent: Vec<Vec<(Value, Value)>> = doc["syncs"]
+        .as_array()
+        .expect("syncs")
+        .iter()
+        .map(|s| {
+            s["messages"]
+                .as_array()
+                .expect("messages")
+                .iter()
+                .map(|m| (m["userId"].clone(), m["traits"]["power_users"].clone()))
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            vec![(json!("u2"), json!(true))],
+            vec![
+                (json!("u1"), json!(true)),
+                (json!("u3"), json!(true)),
+                (json!("u2"), json!(false)),
+            ],
+        ]
+    );
+    assert_eq!(
+        traits(&mock),
+        expect(&[("u1", true), ("u2", false), ("u3", true)])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_exits_2_naming_the_line_of_a_bad_label_or_a_repeated_member() {
+    let mock = MockRehook::builder().seed(1).start().await;
+    let dir = TempDir::new("engage-refused");
+    for (name, text, message) in [
+        (
+            "label.csv",
+            "sync,user_id\n1,u0\nx,u1\n",
+            "line 3: the sync label `x` is not a number",
+        ),
+        (
+            "negative.csv",
+            "sync,user_id\n-1,u1\n",
+            "line 2: the sync label `-1` is not a number",
+        ),
+        (
+            "twice.csv",
+            "sync,user_id\n1,u1\n1,u2\n1,u1\n",
+            "line 4: the user id \"u1\" is already in sync 1 (line 2)",
+        ),
+        (
+            "twice.json",
+            r#"{"audience": "A", "syncs": [["u1", "u1"]]}"#,
+            "sync 1: the user id \"u1\" is listed twice",
+        ),
+    ] {
+        let file = dir.file(name, text);
+        let output = run_harness(vec![
+            "engage".into(),
+            file.display().to_string(),
+            "--audience".into(),
+            "A".into(),
+            "--base-url".into(),
+            mock.base_url().to_owned(),
+        ])
+        .await;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
+        assert!(stderr.contains(message), "{name}: {stderr}");
+    }
+    assert!(
+        mock.store().deliveries(None).expect("app").is_empty(),
+        "a refused file sends nothing"
+    );
+}

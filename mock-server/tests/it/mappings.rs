@@ -649,6 +649,49 @@ mod through_the_front_door {
     }
 
     #[tokio::test]
+    async fn a_required_field_a_template_renders_empty_or_blank_drops_naming_the_field() {
+        let set = json!({"mappings": [
+            {"name": "By template", "subscribe": "type = \"track\"", "action": "track_event",
+             "mapping": {"event_name": {"@path": "$.event"},
+                         "source_id": {"@template": "{{userId}}"}}},
+            {"name": "Blank event", "subscribe": "type = \"track\"", "action": "track_event",
+             "mapping": {"event_name": {"@template": " {{properties.plan}} "},
+                         "source_id": {"@path": "$.anonymousId"}}},
+        ]});
+        let fake = fake_with(&set.to_string()).await;
+        batch(
+            &fake,
+            json!([{"type": "track", "anonymousId": "a1", "event": "E", "messageId": "t1"}]),
+        )
+        .await;
+        assert_eq!(
+            outcomes(&fake).await,
+            [
+                json!([
+                    "track",
+                    "track_event",
+                    "dropped",
+                    null,
+                    "missing_required_field:source_id"
+                ]),
+                json!([
+                    "track",
+                    "track_event",
+                    "dropped",
+                    null,
+                    "missing_required_field:event_name"
+                ]),
+            ]
+        );
+        assert_eq!(events(&fake).await, Vec::<Value>::new());
+        assert_eq!(
+            fake.admin_get("/__admin/drops").await,
+            json!([]),
+            "nothing reached the Rehook API"
+        );
+    }
+
+    #[tokio::test]
     async fn a_message_two_mappings_match_runs_both_and_logs_one_entry_each() {
         let set = json!({"mappings": [
             {"name": "Every track", "subscribe": "type = \"track\"", "action": "track_event",

@@ -76,8 +76,8 @@ impl Mapping {
     }
 
     /// What it makes of a message its trigger matched: a call, or a drop naming the required
-    /// field that resolved to nothing (`source_id ← $.userId` keeps the default's
-    /// `anonymous_only` / `missing_user_id`).
+    /// field that resolved to nothing, blank text included (see `is_blank_text`;
+    /// `source_id ← $.userId` keeps the default's `anonymous_only` / `missing_user_id`).
     fn run(&self, accepted: &Accepted<'_>) -> Mapped {
         let mut body = Map::new();
         for &(field, required) in self.action.fields() {
@@ -86,14 +86,21 @@ impl Mapping {
                 .iter()
                 .find(|(f, _)| *f == field)
                 .map(|(_, v)| v);
-            let value = expr.and_then(|v| v.eval(accepted));
-            match value {
-                Some(value) => {
-                    let value = if field.is_text() {
+            let value = expr
+                .and_then(|v| v.eval(accepted))
+                .map(|value| {
+                    if field.is_text() {
                         text_field(&value)
                     } else {
                         value
-                    };
+                    }
+                })
+                .filter(|value| {
+                    let read = expr.is_some_and(|v| v.reads_message(accepted));
+                    !(required && is_blank_text(value, read))
+                });
+            match value {
+                Some(value) => {
                     body.insert(field.as_str().to_owned(), value);
                 }
                 None if required => {
@@ -117,6 +124,17 @@ impl Mapping {
             body: Value::Object(body),
         })
     }
+}
+
+/// Whether a required text field's value is nothing though present: `""` (as Segment's
+/// validation treats an empty required string), or, when the mapping wrote the text (a
+/// template or a literal), text of only Unicode white space. So a `{{userId}}` template on an
+/// anonymous message drops naming the field instead of reaching the Rehook API. White space
+/// read from the message by `@path` goes on to the Rehook API, as the defaults send it.
+fn is_blank_text(value: &Value, read: bool) -> bool {
+    value
+        .as_str()
+        .is_some_and(|text| text.is_empty() || (!read && text.trim().is_empty()))
 }
 
 /// What one mapping made of a message.
@@ -545,6 +563,65 @@ mod tests {
                 action: Action::IdentifyUser,
                 reason: MappingDrop::MissingRequiredField(Field::SourceId),
             }
+        );
+    }
+
+    #[test]
+    fn a_required_text_field_that_is_null_empty_or_blank_drops_like_a_missing_one() {
+        let track = |source: Value, event: Value| {
+            set(
+                json!([{"name": "T", "subscribe": "type = \"track\"", "action": "track_event",
+                        "mapping": {"source_id": source, "event_name": event}}]),
+            )
+        };
+        let dropped = |field| Mapped::Dropped {
+            action: Action::TrackEvent,
+            reason: MappingDrop::MissingRequiredField(field),
+        };
+        let msg = json!({"type": "track", "anonymousId": "a1", "event": "E", "messageId": "t1",
+                         "properties": {"none": null, "empty": "", "blank": " \u{a0}\t", "n": 0}});
+        let event = json!({"@path": "$.event"});
+        for source in [
+            json!({"@template": "{{userId}}"}),
+            json!({"@template": "  {{properties.blank}} "}),
+            json!({"@template": "{{properties.none}}"}),
+            json!({"@path": "$.properties.none"}),
+            json!({"@path": "$.properties.empty"}),
+            json!(""),
+            json!(" "),
+        ] {
+            let got = run(&track(source.clone(), event.clone()), msg.clone());
+            assert_eq!(got[0].1, dropped(Field::SourceId), "{source}");
+        }
+        let source = json!({"@template": "x{{userId}}"});
+        for event in [
+            json!({"@template": "{{properties.missing}}"}),
+            json!({"@path": "$.properties.empty"}),
+            json!({"@if": {"exists": {"@path": "$.userId"}, "then": "x", "else": "\t"}}),
+        ] {
+            let got = run(&track(source.clone(), event.clone()), msg.clone());
+            assert_eq!(got[0].1, dropped(Field::EventName), "{event}");
+        }
+        let got = run(
+            &track(json!({"@path": "$.properties.n"}), json!(" E ")),
+            msg.clone(),
+        );
+        assert_eq!(
+            got[0].1,
+            call(
+                Action::TrackEvent,
+                json!({"source_id": "0", "event_name": " E "})
+            )
+        );
+        let read_blank = json!({"@path": "$.properties.blank"});
+        let got = run(&track(read_blank, event), msg);
+        assert_eq!(
+            got[0].1,
+            call(
+                Action::TrackEvent,
+                json!({"source_id": " \u{a0}\t", "event_name": "E"})
+            ),
+            "white space read from the message goes on to the Rehook API, as the defaults send it"
         );
     }
 

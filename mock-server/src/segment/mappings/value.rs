@@ -213,6 +213,29 @@ impl FieldValue {
         matches!(self, FieldValue::Path(p) if p.is_user_id())
     }
 
+    /// Whether the value for this message is read from it by `@path` (directly or as the
+    /// branch an `@if` picks) rather than written by the mapping (a literal, a template, an
+    /// object or array). A required text field treats only `""` read from the message as
+    /// nothing, and also white space a mapping writes.
+    pub(crate) fn reads_message(&self, accepted: &Accepted<'_>) -> bool {
+        match self {
+            FieldValue::Path(_) => true,
+            FieldValue::If {
+                exists,
+                then,
+                otherwise,
+            } => {
+                let branch = if exists.eval(accepted).is_some() {
+                    then
+                } else {
+                    otherwise
+                };
+                branch.as_ref().is_some_and(|b| b.reads_message(accepted))
+            }
+            _ => false,
+        }
+    }
+
     /// The value for this message; `None` when it resolves to nothing (absent or `null`).
     pub(crate) fn eval(&self, accepted: &Accepted<'_>) -> Option<Value> {
         let value = match self {
