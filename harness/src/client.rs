@@ -451,32 +451,17 @@ impl Client {
     pub async fn admin_delivery_log_length(&self) -> Result<usize, ClientError> {
         let mut url = self.admin_url(&["deliveries"]);
         url.query_pairs_mut().append_pair("limit", "0");
-        let mut request = self.http.get(url.clone());
-        if let Some(token) = &self.admin_token {
-            request = request.bearer_auth(token);
-        }
-        let transport = |source: reqwest::Error| ClientError::Transport {
-            method: Method::GET,
-            url: url.to_string(),
-            source: source.without_url(),
-        };
-        let response = request.send().await.map_err(transport)?;
-        let status = response.status().as_u16();
-        let length = response
-            .headers()
+        let (answer, headers) = self.admin_with_headers(Method::GET, url.clone()).await?;
+        headers
             .get("x-delivery-log-length")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let bytes = response.bytes().await.map_err(transport)?;
-        match length {
-            Some(length) if (200..300).contains(&status) => Ok(length),
-            _ => Err(ClientError::Status {
+            .and_then(|v| v.parse::<usize>().ok())
+            .ok_or_else(|| ClientError::Status {
                 method: Method::GET,
                 url: url.to_string(),
-                status,
-                body: read_json(&bytes).unwrap_or(Value::Null),
-            }),
-        }
+                status: answer.status,
+                body: answer.body,
+            })
     }
 
     /// `GET /__admin/config`: the applications and their settings (secrets left out). The
@@ -498,19 +483,24 @@ impl Client {
 
     /// `POST /v1/<path>` on the base URL's origin: the Segment front door, with
     /// `Authorization: Basic base64(writeKey:)` as the SDKs send it.
-    pub async fn front_door(
+    pub async fn front_door<B: Serialize + ?Sized>(
         &self,
         path: &str,
         write_key: &str,
-        body: &Value,
+        body: &B,
     ) -> Result<Answer, ClientError> {
         let url = join(&self.origin, ["v1", path]);
         let credentials = base64::engine::general_purpose::STANDARD.encode(format!("{write_key}:"));
+        // A body of JSON values and text always serialises; the empty fallback is never sent
+        // in practice, and the door would refuse it as a client error.
+        let body = serde_json::to_vec(body).unwrap_or_default();
         let request = self
             .http
             .post(url.clone())
             .header(AUTHORIZATION, format!("Basic {credentials}"));
-        self.send(Method::POST, url, request, Some(body)).await
+        self.send_with_headers(Method::POST, url, request, Some(body))
+            .await
+            .map(|(answer, _)| answer)
     }
 
     /// `POST /__admin/reset`: empties this client's application.
@@ -550,12 +540,21 @@ impl Client {
 
     /// An admin call to `url` that must succeed, with the admin token when there is one.
     async fn admin_at(&self, method: Method, url: Url) -> Result<Answer, ClientError> {
+        Ok(self.admin_with_headers(method, url).await?.0)
+    }
+
+    /// [`Client::admin_at`], with the answer's headers.
+    async fn admin_with_headers(
+        &self,
+        method: Method,
+        url: Url,
+    ) -> Result<(Answer, HeaderMap), ClientError> {
         let mut request = self.http.request(method.clone(), url.clone());
         if let Some(token) = &self.admin_token {
             request = request.bearer_auth(token);
         }
-        let answer = self
-            .send(method.clone(), url.clone(), request, None)
+        let (answer, headers) = self
+            .send_with_headers(method.clone(), url.clone(), request, None)
             .await?;
         if !answer.is_success() {
             return Err(ClientError::Status {
@@ -565,7 +564,7 @@ impl Client {
                 body: answer.body,
             });
         }
-        Ok(answer)
+        Ok((answer, headers))
     }
 
     /// A Rehook API URL: the base URL, path included, then `segments`, each percent-encoded.
@@ -585,13 +584,23 @@ impl Client {
         &self,
         method: Method,
         url: Url,
-        mut request: reqwest::RequestBuilder,
+        request: reqwest::RequestBuilder,
         body: Option<&Value>,
     ) -> Result<Answer, ClientError> {
+        let body = body.map(|body| body.to_string().into_bytes());
+        Ok(self.send_with_headers(method, url, request, body).await?.0)
+    }
+
+    /// Sends `request` (with `body` as JSON) and reads the answer, keeping its headers.
+    async fn send_with_headers(
+        &self,
+        method: Method,
+        url: Url,
+        mut request: reqwest::RequestBuilder,
+        body: Option<Vec<u8>>,
+    ) -> Result<(Answer, HeaderMap), ClientError> {
         if let Some(body) = body {
-            request = request
-                .header(CONTENT_TYPE, "application/json")
-                .body(body.to_string());
+            request = request.header(CONTENT_TYPE, "application/json").body(body);
         }
         let transport = |source: reqwest::Error| ClientError::Transport {
             method: method.clone(),
@@ -600,8 +609,8 @@ impl Client {
         };
         let response = request.send().await.map_err(transport)?;
         let status = response.status().as_u16();
-        let request_id = response
-            .headers()
+        let headers = response.headers().clone();
+        let request_id = headers
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
@@ -616,11 +625,12 @@ impl Client {
                 reason,
             })?
         };
-        Ok(Answer {
+        let answer = Answer {
             status,
             body,
             request_id,
-        })
+        };
+        Ok((answer, headers))
     }
 }
 

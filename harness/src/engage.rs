@@ -28,6 +28,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rehook_mock::segment::id_text;
 use serde::Serialize;
+
+use crate::client::{Client, ClientError};
 use serde_json::{Value, json};
 
 /// Messages per `/v1/batch` request (well under the front door's 2,500 and 500 KB).
@@ -48,11 +50,6 @@ pub struct EngageArgs {
     #[arg(long, value_name = "NAME")]
     pub audience: Option<String>,
 
-    /// Base URL of a Segment front door (e.g. http://127.0.0.1:4100); without it, an
-    /// in-process fake is started for the run.
-    #[arg(long, value_name = "URL")]
-    pub base_url: Option<String>,
-
     /// The Segment write key (default wk_test).
     #[arg(long, value_name = "K", requires = "base_url")]
     pub write_key: Option<String>,
@@ -60,16 +57,6 @@ pub struct EngageArgs {
     /// Print one JSON document (every sync and the calls it sent) instead of lines.
     #[arg(long)]
     pub json: bool,
-
-    /// The admin token of a target started with --admin-token, to check through its admin API
-    /// that an application owns the write key.
-    #[arg(
-        long,
-        value_name = "T",
-        env = "REHOOK_ADMIN_TOKEN",
-        requires = "base_url"
-    )]
-    pub admin_token: Option<String>,
 }
 
 /// Why an engage run cannot start or went wrong.
@@ -427,39 +414,38 @@ impl SyncReport {
     }
 }
 
-/// Posts `messages` to `{base_url}/v1/batch` in requests of [`BATCH_SIZE`].
+/// Posts `messages` to the front door of the server behind `client` (`/v1/batch`) in
+/// requests of [`BATCH_SIZE`]: each request's status, or why it got none.
 pub async fn send(
-    http: &reqwest::Client,
-    base_url: &str,
+    client: &Client,
     write_key: &str,
     messages: &[Value],
 ) -> Vec<Result<u16, String>> {
-    let url = format!("{}/v1/batch", base_url.trim_end_matches('/'));
     let mut answers = Vec::new();
     for chunk in messages.chunks(BATCH_SIZE) {
-        let answer = http
-            .post(&url)
-            .basic_auth(write_key, Some(""))
-            .json(&json!({ "batch": chunk }))
-            .send()
+        let answer = match client
+            .front_door("batch", write_key, &json!({ "batch": chunk }))
             .await
-            .map(|r| r.status().as_u16())
-            .map_err(|e| crate::error_text(&e));
+        {
+            Ok(answer) => Ok(answer.status),
+            // An answer whose body is not JSON still has its status.
+            Err(ClientError::Body { status, .. }) => Ok(status),
+            Err(error) => Err(crate::error_text(&error)),
+        };
         answers.push(answer);
     }
     answers
 }
 
-/// Plays every sync of `membership` against the front door at `base_url`, calling `line` with
-/// each line to print.
+/// Plays every sync of `membership` against the front door of the server behind `client`,
+/// calling `line` with each line to print.
 pub async fn run(
     engage: &mut Engage,
     membership: &Membership,
-    base_url: &str,
+    client: &Client,
     write_key: &str,
     mut line: impl FnMut(String),
 ) -> Vec<SyncReport> {
-    let http = reqwest::Client::new();
     let mut reports = Vec::new();
     let mut previous: Option<&[String]> = None;
     for (i, members) in membership.syncs.iter().enumerate() {
@@ -478,7 +464,7 @@ pub async fn run(
         let answers = if messages.is_empty() {
             Vec::new()
         } else {
-            send(&http, base_url, write_key, &messages).await
+            send(client, write_key, &messages).await
         };
         let joined = changes.iter().filter(|c| c.member).count();
         let report = SyncReport {

@@ -422,32 +422,9 @@ fn kind_of_raw(raw: &RawValue) -> &'static str {
 pub const MAX_INPUT_DEPTH: usize = 256;
 
 /// The byte offset where `text` first nests deeper than [`MAX_INPUT_DEPTH`], brackets inside
-/// strings not counted.
+/// strings not counted (the server's own scan, [`rehook_mock::body::deeper_than`]).
 fn too_deep(text: &str) -> Option<usize> {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for (i, byte) in text.bytes().enumerate() {
-        if in_string {
-            match byte {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match byte {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_INPUT_DEPTH {
-                    return Some(i);
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    None
+    rehook_mock::body::deeper_than(text.as_bytes(), MAX_INPUT_DEPTH)
 }
 
 /// The top-level values of `text`, read without serde_json's recursion limit (the text was

@@ -58,7 +58,12 @@ enum Command {
     /// sync sets the audience key (the name snake_cased) to true for every member; each later
     /// sync sends true for users who joined and false for users who left. Without --base-url
     /// an in-process fake is started.
-    Engage(rehook_harness::engage::EngageArgs),
+    Engage {
+        #[command(flatten)]
+        engage: rehook_harness::engage::EngageArgs,
+        #[command(flatten)]
+        target: TargetArgs,
+    },
     /// Check the contract: the named scenarios, then randomised sequences against the
     /// reference model and a concurrency race.
     ///
@@ -70,10 +75,12 @@ enum Command {
     Check(CheckArgs),
 }
 
+/// The server a command talks to, the same for every command.
 #[derive(Debug, clap::Args)]
-struct CheckArgs {
-    /// Base URL of the Rehook API (e.g. http://127.0.0.1:8080); without it, an in-process
-    /// fake (with the credentials below, if given) is checked.
+struct TargetArgs {
+    /// Base URL of the server's Rehook API (e.g. http://127.0.0.1:8080; its Segment front
+    /// door and admin API are on the same origin); without it, an in-process fake (with the
+    /// credentials and admin token below, if given) is started for the run.
     #[arg(long, value_name = "URL")]
     base_url: Option<String>,
 
@@ -98,6 +105,59 @@ struct CheckArgs {
         hide_env_values = true
     )]
     admin_token: Option<String>,
+}
+
+/// The server a run talks to: a client for it, the in-process fake when there is one (kept
+/// alive for the run), and how to name it in the run's first line.
+struct Connected {
+    client: Client,
+    fake: Option<rehook_mock::MockRehook>,
+    label: String,
+}
+
+/// Connects to `--base-url`, or starts the in-process fake that `fake` builds (given the API
+/// key and secret) with the admin token; the client has the credentials and the admin token.
+async fn connect(
+    target: &TargetArgs,
+    fake: impl FnOnce(&str, &str) -> rehook_mock::MockRehookBuilder,
+) -> Result<Connected, Unusable> {
+    let key = target.api_key.as_deref().unwrap_or(DEFAULT_API_KEY);
+    let secret = target.api_secret.as_deref().unwrap_or(DEFAULT_API_SECRET);
+    let (client, fake) = match &target.base_url {
+        Some(url) => (
+            Client::new(url, key, secret).map_err(|e| Unusable(e.into()))?,
+            None,
+        ),
+        None => {
+            let mut builder = fake(key, secret);
+            if let Some(token) = &target.admin_token {
+                builder = builder.admin_token(token.clone());
+            }
+            let fake = builder.start().await;
+            let client =
+                Client::new(fake.base_url(), key, secret).map_err(|e| Unusable(e.into()))?;
+            (client, Some(fake))
+        }
+    };
+    let client = match &target.admin_token {
+        Some(token) => client.with_admin_token(token.clone()),
+        None => client,
+    };
+    let label = match fake {
+        Some(_) => format!("{} (in-process fake)", client.base_url()),
+        None => client.base_url().to_owned(),
+    };
+    Ok(Connected {
+        client,
+        fake,
+        label,
+    })
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    target: TargetArgs,
 
     /// Write a JUnit XML report to FILE (one testsuite per group, one testcase per case).
     #[arg(long, value_name = "FILE")]
@@ -147,18 +207,8 @@ struct ReplayArgs {
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
 
-    /// Base URL of the Rehook API (e.g. http://127.0.0.1:8080); without it, an in-process
-    /// fake is started for the run.
-    #[arg(long, value_name = "URL")]
-    base_url: Option<String>,
-
-    /// API key of the application (default rk_test_key).
-    #[arg(long, value_name = "K", requires = "base_url")]
-    api_key: Option<String>,
-
-    /// API secret of the application (default rk_test_secret).
-    #[arg(long, value_name = "S", requires = "base_url")]
-    api_secret: Option<String>,
+    #[command(flatten)]
+    target: TargetArgs,
 
     /// How messages reach the server: `rehook`, the harness plays Segment and calls the
     /// Rehook API; `segment`, the harness posts the messages to the server's Segment front
@@ -178,16 +228,6 @@ struct ReplayArgs {
     /// application's, or the --api-key's entry) instead of the destination's defaults.
     #[arg(long, value_name = "FILE")]
     mappings: Option<PathBuf>,
-
-    /// The admin token of a target started with --admin-token (`Authorization: Bearer T` on
-    /// its admin API, which --via segment reads the delivery log from).
-    #[arg(
-        long,
-        value_name = "T",
-        env = "REHOOK_ADMIN_TOKEN",
-        requires = "base_url"
-    )]
-    admin_token: Option<String>,
 }
 
 /// The door the messages go through.
@@ -208,7 +248,7 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Replay(args) => run_replay(args).await,
         Command::Check(args) => run_check(args).await,
-        Command::Engage(args) => run_engage(args).await,
+        Command::Engage { engage, target } => run_engage(engage, target).await,
     };
     match result {
         Ok(code) => code,
@@ -290,45 +330,29 @@ async fn run_replay(args: ReplayArgs) -> Result<ExitCode, Unusable> {
         )));
     }
     let mappings = match &args.mappings {
-        Some(path) => Some(read_mappings(path, args.api_key.as_deref()).map_err(Unusable)?),
+        Some(path) => Some(read_mappings(path, args.target.api_key.as_deref()).map_err(Unusable)?),
         None => None,
     };
 
     // The fake, when there is one, lives until the end of this function.
-    let (client, fake) = match &args.base_url {
-        Some(url) => {
-            let client = Client::new(
-                url,
-                args.api_key.as_deref().unwrap_or(DEFAULT_API_KEY),
-                args.api_secret.as_deref().unwrap_or(DEFAULT_API_SECRET),
-            )
-            .map_err(|e| Unusable(e.into()))?;
-            let client = match &args.admin_token {
-                Some(token) => client.with_admin_token(token),
-                None => client,
-            };
-            if args.via == Via::Rehook {
-                refuse_unusable_server(&client).await?;
-            }
-            (client, None)
+    let Connected {
+        client,
+        fake,
+        label: target,
+    } = connect(&args.target, |key, secret| {
+        // The in-process fake's application owns the write key asked for.
+        let mut app = rehook_mock::AppConfig::default_app();
+        app.api_key = key.to_owned();
+        app.api_secret = secret.to_owned();
+        if !app.write_keys.contains(&write_key) {
+            app.write_keys.push(write_key.clone());
         }
-        None => {
-            // The in-process fake's default application owns the write key asked for.
-            let mut app = rehook_mock::AppConfig::default_app();
-            if !app.write_keys.contains(&write_key) {
-                app.write_keys.push(write_key.clone());
-            }
-            let fake = rehook_mock::MockRehook::builder().app(app).start().await;
-            let client = Client::new(fake.base_url(), fake.api_key(), fake.api_secret())
-                .map_err(|e| Unusable(e.into()))?;
-            (client, Some(fake))
-        }
-    };
-    let target = if fake.is_some() {
-        format!("{} (in-process fake)", client.base_url())
-    } else {
-        client.base_url().to_owned()
-    };
+        rehook_mock::MockRehook::builder().app(app)
+    })
+    .await?;
+    if fake.is_none() && args.via == Via::Rehook {
+        refuse_unusable_server(&client).await?;
+    }
     let door = match args.via {
         Via::Rehook => String::new(),
         Via::Segment => format!(", through its Segment front door with write key {write_key}"),
@@ -349,7 +373,7 @@ async fn run_replay(args: ReplayArgs) -> Result<ExitCode, Unusable> {
         bar.inc(1);
     };
     let report = match args.via {
-        Via::Rehook => replay::replay_with(&client, mappings, &messages, on_each).await,
+        Via::Rehook => replay::replay_with(&client, mappings.as_ref(), &messages, on_each).await,
         Via::Segment => {
             let log = via_segment::find_delivery_log(&client, &write_key).await;
             if let via_segment::DeliveryLog::Unavailable(why) = &log {
@@ -429,31 +453,17 @@ async fn run_check(args: CheckArgs) -> Result<ExitCode, Unusable> {
         )),
         None => None,
     };
-    let key = args.api_key.as_deref().unwrap_or(DEFAULT_API_KEY);
-    let secret = args.api_secret.as_deref().unwrap_or(DEFAULT_API_SECRET);
-    let (client, fake) = match &args.base_url {
-        Some(url) => (
-            Client::new(url, key, secret).map_err(|e| Unusable(e.into()))?,
-            None,
-        ),
-        None => {
-            let mut builder = rehook_mock::MockRehook::builder()
-                .seed(options.seed)
-                .app(rehook_mock::AppConfig::new(key, secret))
-                .conversion_event(options.conversion_event.clone());
-            if let Some(token) = &args.admin_token {
-                builder = builder.admin_token(token.clone());
-            }
-            let fake = builder.start().await;
-            let client =
-                Client::new(fake.base_url(), key, secret).map_err(|e| Unusable(e.into()))?;
-            (client, Some(fake))
-        }
-    };
-    let client = match &args.admin_token {
-        Some(token) => client.with_admin_token(token.clone()),
-        None => client,
-    };
+    let Connected {
+        client,
+        fake,
+        label,
+    } = connect(&args.target, |key, secret| {
+        rehook_mock::MockRehook::builder()
+            .seed(options.seed)
+            .app(rehook_mock::AppConfig::new(key, secret))
+            .conversion_event(options.conversion_event.clone())
+    })
+    .await?;
     contract::preflight(&client)
         .await
         .map_err(|e| Unusable(e.into()))?;
@@ -461,15 +471,8 @@ async fn run_check(args: CheckArgs) -> Result<ExitCode, Unusable> {
         .await
         .map_err(|e| Unusable(e.into()))?;
     say(format_args!(
-        "checking {}{} with seed {}, run id {}",
-        client.base_url(),
-        if fake.is_some() {
-            " (in-process fake)"
-        } else {
-            ""
-        },
-        options.seed,
-        options.run_id
+        "checking {label} with seed {}, run id {}",
+        options.seed, options.run_id
     ));
 
     let mut out = Output::default();
@@ -509,7 +512,10 @@ async fn run_check(args: CheckArgs) -> Result<ExitCode, Unusable> {
     })
 }
 
-async fn run_engage(args: rehook_harness::engage::EngageArgs) -> Result<ExitCode, Unusable> {
+async fn run_engage(
+    args: rehook_harness::engage::EngageArgs,
+    target: TargetArgs,
+) -> Result<ExitCode, Unusable> {
     use rehook_harness::engage;
     let unusable = |e: engage::EngageError| Unusable(anyhow::anyhow!(e));
     let text = std::fs::read_to_string(&args.file)
@@ -527,20 +533,17 @@ async fn run_engage(args: rehook_harness::engage::EngageArgs) -> Result<ExitCode
         })?;
     let mut run = engage::Engage::new(&name).map_err(unusable)?;
     // The fake, when there is one, lives until the end of this function.
-    let fake = match &args.base_url {
-        Some(_) => None,
-        None => Some(rehook_mock::MockRehook::start().await),
-    };
-    let base_url = args
-        .base_url
-        .clone()
-        .or_else(|| fake.as_ref().map(|f| f.base_url().to_owned()))
-        .unwrap_or_default();
-    let target = if fake.is_some() {
-        format!("{base_url} (in-process fake)")
-    } else {
-        base_url.clone()
-    };
+    let Connected {
+        client,
+        fake,
+        label: target,
+    } = connect(&target, |key, secret| {
+        let mut app = rehook_mock::AppConfig::default_app();
+        app.api_key = key.to_owned();
+        app.api_secret = secret.to_owned();
+        rehook_mock::MockRehook::builder().app(app)
+    })
+    .await?;
     let write_key = args
         .write_key
         .as_deref()
@@ -552,11 +555,11 @@ async fn run_engage(args: rehook_harness::engage::EngageArgs) -> Result<ExitCode
         counted(membership.syncs.len(), "sync")
     ));
     if fake.is_none() {
-        say_write_key_owner(&base_url, write_key, args.admin_token.as_deref()).await;
+        say_write_key_owner(&client, write_key).await;
     }
     let mut out = Output::default();
     let json = args.json;
-    let reports = engage::run(&mut run, &membership, &base_url, write_key, |line| {
+    let reports = engage::run(&mut run, &membership, &client, write_key, |line| {
         if !json {
             out.write(|w| writeln!(w, "{line}"));
         }
@@ -592,16 +595,9 @@ async fn run_engage(args: rehook_harness::engage::EngageArgs) -> Result<ExitCode
 /// Says on stderr when the target's admin API can tell that no application owns the write
 /// key (the front door then keeps the calls as unknown sources), or cannot be read; says
 /// nothing when an application owns it.
-async fn say_write_key_owner(base_url: &str, write_key: &str, admin_token: Option<&str>) {
-    let Ok(client) = Client::new(base_url, DEFAULT_API_KEY, DEFAULT_API_SECRET) else {
-        return;
-    };
-    let client = match admin_token {
-        Some(token) => client.with_admin_token(token),
-        None => client,
-    };
+async fn say_write_key_owner(client: &Client, write_key: &str) {
     if let via_segment::DeliveryLog::Unavailable(why) =
-        via_segment::find_delivery_log(&client, write_key).await
+        via_segment::find_delivery_log(client, write_key).await
     {
         say(format_args!("note: {why}; the calls are sent all the same"));
     }

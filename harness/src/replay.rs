@@ -102,6 +102,28 @@ pub struct Delivery {
 }
 
 impl Delivery {
+    /// The delivery of `message` at `index` with `outcome`, the message's own fields filled
+    /// in and nothing yet known of its call.
+    pub fn for_message(index: usize, message: &InputMessage, outcome: Outcome) -> Self {
+        let value = &message.value;
+        Delivery {
+            index,
+            file: message.location.file.clone(),
+            line: message.location.line,
+            item: message.location.item,
+            message_id: segment::id_text(value.get("messageId")),
+            message_type: value.get("type").and_then(Value::as_str).map(str::to_owned),
+            user_id: segment::id_text(value.get("userId")),
+            anonymous_id: segment::id_text(value.get("anonymousId")),
+            action: None,
+            outcome,
+            status: None,
+            reason: None,
+            referral: None,
+            mapping: None,
+        }
+    }
+
     /// Whether an identify's `POST /customers` created a customer (201).
     pub fn created_customer(&self) -> bool {
         self.delivered_by(Action::IdentifyUser) && self.status == Some(201)
@@ -319,8 +341,8 @@ pub struct Replayer<'c> {
     client: &'c Client,
     seen: HashSet<String>,
     deliveries: Vec<Delivery>,
-    /// Custom mappings in place of the destination's defaults.
-    mappings: Option<MappingSet>,
+    /// The mappings Segment runs: the destination's defaults unless custom ones are given.
+    mappings: &'c MappingSet,
 }
 
 impl<'c> Replayer<'c> {
@@ -330,14 +352,14 @@ impl<'c> Replayer<'c> {
             client,
             seen: HashSet::new(),
             deliveries: Vec::new(),
-            mappings: None,
+            mappings: MappingSet::defaults(),
         }
     }
 
     /// Play Segment with these mappings instead of the Rehook destination's defaults: every
     /// mapping that matches fires, each with its own delivery.
-    pub fn with_mappings(mut self, mappings: MappingSet) -> Self {
-        self.mappings = Some(mappings);
+    pub fn with_mappings(mut self, mappings: &'c MappingSet) -> Self {
+        self.mappings = mappings;
         self
     }
 
@@ -345,25 +367,11 @@ impl<'c> Replayer<'c> {
     /// fired mapping.
     pub async fn play(&mut self, message: &InputMessage) -> &[Delivery] {
         let value = &message.value;
-        let mut delivery = Delivery {
-            index: self.deliveries.len() + 1,
-            file: message.location.file.clone(),
-            line: message.location.line,
-            item: message.location.item,
-            message_id: segment::id_text(value.get("messageId")),
-            message_type: value.get("type").and_then(Value::as_str).map(str::to_owned),
-            user_id: segment::id_text(value.get("userId")),
-            anonymous_id: segment::id_text(value.get("anonymousId")),
-            action: None,
-            outcome: Outcome::Dropped,
-            status: None,
-            reason: None,
-            referral: None,
-            mapping: None,
-        };
+        let mut delivery =
+            Delivery::for_message(self.deliveries.len() + 1, message, Outcome::Dropped);
         let first = self.deliveries.len();
         // Segment's collector refuses a message over 32 KiB before ingestion sees it.
-        if compact_size(value) > segment::MESSAGE_LIMIT {
+        if segment::compact_size(value) > segment::MESSAGE_LIMIT {
             delivery.status = Some(400);
             delivery.reason = Some(MESSAGE_TOO_LARGE.to_owned());
             self.deliveries.push(delivery);
@@ -374,10 +382,16 @@ impl<'c> Replayer<'c> {
                 delivery.reason = Some(drop.reason().to_owned());
                 Vec::new()
             }
-            Ok(accepted) => match &self.mappings {
-                None => vec![(None, segment::map_default(&accepted))],
-                Some(set) => set.map(&accepted),
-            },
+            Ok(accepted) => {
+                let outcomes = self.mappings.map(&accepted);
+                // Mapping names are shown for custom mappings only: the defaults give one
+                // delivery per message, as the destination's published mappings do.
+                if std::ptr::eq(self.mappings, MappingSet::defaults()) {
+                    outcomes.into_iter().map(|(_, m)| (None, m)).collect()
+                } else {
+                    outcomes
+                }
+            }
         };
         if outcomes.is_empty() {
             self.deliveries.push(delivery.clone());
@@ -386,24 +400,17 @@ impl<'c> Replayer<'c> {
             let mut delivery = delivery.clone();
             delivery.index += index;
             delivery.mapping = mapping;
-            match mapped {
-                Mapped::Filtered => delivery.outcome = Outcome::Filtered,
-                Mapped::Disabled => {
-                    delivery.outcome = Outcome::Filtered;
-                    delivery.reason = Some(segment::INTEGRATIONS_DISABLED.to_owned());
-                }
-                Mapped::Dropped { action, reason } => {
-                    delivery.action = Some(action);
-                    delivery.reason = Some(reason.reason().to_owned());
-                }
-                Mapped::Call(call) => {
-                    delivery.action = Some(call.action);
-                    let answer = match call.action {
-                        Action::IdentifyUser => self.client.upsert_customer(&call.body).await,
-                        Action::TrackEvent => self.client.invoke_event(&call.body).await,
-                    };
-                    read_answer(&mut delivery, answer);
-                }
+            if let Some((outcome, reason)) = outcome_of(&mapped) {
+                delivery.outcome = outcome;
+                delivery.reason = reason;
+            }
+            delivery.action = mapped.action();
+            if let Mapped::Call(call) = mapped {
+                let answer = match call.action {
+                    Action::IdentifyUser => self.client.upsert_customer(&call.body).await,
+                    Action::TrackEvent => self.client.invoke_event(&call.body).await,
+                };
+                read_answer(&mut delivery, answer);
             }
             self.deliveries.push(delivery);
         }
@@ -416,23 +423,11 @@ impl<'c> Replayer<'c> {
     pub fn refuse_envelope(&mut self, messages: &[InputMessage]) -> &[Delivery] {
         let first = self.deliveries.len();
         for message in messages {
-            let value = &message.value;
-            self.deliveries.push(Delivery {
-                index: self.deliveries.len() + 1,
-                file: message.location.file.clone(),
-                line: message.location.line,
-                item: message.location.item,
-                message_id: segment::id_text(value.get("messageId")),
-                message_type: value.get("type").and_then(Value::as_str).map(str::to_owned),
-                user_id: segment::id_text(value.get("userId")),
-                anonymous_id: segment::id_text(value.get("anonymousId")),
-                action: None,
-                outcome: Outcome::Dropped,
-                status: Some(400),
-                reason: Some(TOO_MANY_MESSAGES.to_owned()),
-                referral: None,
-                mapping: None,
-            });
+            let mut delivery =
+                Delivery::for_message(self.deliveries.len() + 1, message, Outcome::Dropped);
+            delivery.status = Some(400);
+            delivery.reason = Some(TOO_MANY_MESSAGES.to_owned());
+            self.deliveries.push(delivery);
         }
         &self.deliveries[first..]
     }
@@ -461,7 +456,7 @@ pub async fn replay(
 /// [`replay`], with custom mappings in place of the destination's defaults when given.
 pub async fn replay_with(
     client: &Client,
-    mappings: Option<MappingSet>,
+    mappings: Option<&MappingSet>,
     messages: &[InputMessage],
     mut on_each: impl FnMut(&Delivery),
 ) -> Report {
@@ -503,11 +498,6 @@ const MESSAGE_TOO_LARGE: &str = "MESSAGE_TOO_LARGE";
 /// The reason of every message of an envelope over Segment's 2,500 messages.
 const TOO_MANY_MESSAGES: &str = "TOO_MANY_MESSAGES";
 
-/// A message's size as compact JSON, as the front door measures it.
-fn compact_size(value: &Value) -> usize {
-    serde_json::to_vec(value).map_or(usize::MAX, |b| b.len())
-}
-
 /// The end of the group that starts at `start`: the items of one batch envelope (or array)
 /// of the input, or one loose message.
 fn envelope_end(messages: &[InputMessage], start: usize) -> usize {
@@ -539,32 +529,55 @@ fn read_answer(delivery: &mut Delivery, answer: Result<Answer, ClientError>) {
         }
     };
     delivery.status = Some(answer.status);
-    match answer.status {
-        200..=299 => {
-            if let Some(reason) = answer.accepted_drop_reason() {
-                delivery.outcome = Outcome::Dropped;
-                delivery.reason = Some(reason.to_owned());
-            } else {
-                delivery.outcome = Outcome::Delivered;
-                delivery.referral = answer.referral_status().map(str::to_owned);
-            }
+    let (outcome, reason) = classify(&answer);
+    delivery.outcome = outcome;
+    delivery.reason = reason;
+    if outcome == Outcome::Delivered {
+        delivery.referral = answer.referral_status().map(str::to_owned);
+    }
+}
+
+/// The outcome the mapping gives a message without a call (`filtered`, or `dropped` with the
+/// mapping's reason); `None` for a call, whose answer decides.
+pub fn outcome_of(mapped: &Mapped) -> Option<(Outcome, Option<String>)> {
+    match mapped {
+        Mapped::Filtered => Some((Outcome::Filtered, None)),
+        Mapped::Disabled => Some((
+            Outcome::Filtered,
+            Some(segment::INTEGRATIONS_DISABLED.to_owned()),
+        )),
+        Mapped::Dropped { reason, .. } => {
+            Some((Outcome::Dropped, Some(reason.reason().to_owned())))
         }
-        400..=499 => {
-            delivery.outcome = Outcome::Dropped;
-            delivery.reason = Some(
+        Mapped::Call(_) => None,
+    }
+}
+
+/// A mapped call's outcome by its answer, as the module's table says: 2xx `delivered` (or
+/// `dropped` with an accepted drop's reason), 4xx `dropped` with the error code, anything
+/// else `error`.
+pub fn classify(answer: &Answer) -> (Outcome, Option<String>) {
+    match answer.status {
+        200..=299 => match answer.accepted_drop_reason() {
+            Some(reason) => (Outcome::Dropped, Some(reason.to_owned())),
+            None => (Outcome::Delivered, None),
+        },
+        400..=499 => (
+            Outcome::Dropped,
+            Some(
                 answer
                     .error_code()
                     .map_or_else(|| format!("HTTP_{}", answer.status), str::to_owned),
-            );
-        }
-        status => {
-            delivery.outcome = Outcome::Error;
-            delivery.reason = Some(match answer.error_code() {
+            ),
+        ),
+        status => (
+            Outcome::Error,
+            Some(match answer.error_code() {
                 Some(code) => code.to_owned(),
                 None if status >= 500 => format!("HTTP_{status}"),
                 None => format!("unexpected status {status}"),
-            });
-        }
+            }),
+        ),
     }
 }
 

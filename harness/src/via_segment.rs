@@ -45,8 +45,11 @@
 //! `referrals attributed` is counted from the customers' `referral_count` before and after
 //! the run when the admin API is there (and is 0 otherwise).
 
+use std::borrow::Borrow;
+
 use rehook_mock::segment::{self, Action};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::client::{Answer, Client, ClientError, DeliveryLogEntry};
 use crate::error_text::error_text;
@@ -132,14 +135,15 @@ pub async fn find_delivery_log(client: &Client, write_key: &str) -> DeliveryLog 
 
 /// The messages split into batches as described in the module documentation: index ranges
 /// into `messages`.
-pub fn batches(messages: &[InputMessage]) -> Vec<std::ops::Range<usize>> {
+pub fn batches<M: Borrow<InputMessage>>(messages: &[M]) -> Vec<std::ops::Range<usize>> {
+    let messages: Vec<&InputMessage> = messages.iter().map(Borrow::borrow).collect();
     let mut out = Vec::new();
     let mut i = 0;
     while i < messages.len() {
         // An envelope over the front door's count is posted whole, as captured.
         let group_end = messages[i + 1..]
             .iter()
-            .position(|m| !same_group(&messages[i], m) || m.location.item.is_none())
+            .position(|m| !same_group(messages[i], m) || m.location.item.is_none())
             .map_or(messages.len(), |p| i + 1 + p);
         if messages[i].location.item.is_some() && group_end - i > MAX_ENVELOPE_MESSAGES {
             out.push(i..group_end);
@@ -147,9 +151,9 @@ pub fn batches(messages: &[InputMessage]) -> Vec<std::ops::Range<usize>> {
             continue;
         }
         let start = i;
-        let mut bytes = compact_size(&messages[i]);
+        let mut bytes = compact_size(messages[i]);
         i += 1;
-        if alone(&messages[start]) {
+        if alone(messages[start]) {
             out.push(start..i);
             continue;
         }
@@ -157,7 +161,7 @@ pub fn batches(messages: &[InputMessage]) -> Vec<std::ops::Range<usize>> {
             let message = &messages[i];
             let size = compact_size(message);
             let loose = message.location.item.is_none();
-            let split = !same_group(&messages[i - 1], message)
+            let split = !same_group(messages[i - 1], message)
                 || (loose && i - start >= MAX_BATCH_MESSAGES)
                 || bytes + size > MAX_BATCH_BYTES
                 || alone(message);
@@ -198,9 +202,9 @@ fn same_group(a: &InputMessage, b: &InputMessage) -> bool {
         }
 }
 
-/// A message's size as compact JSON.
+/// A message's size as compact JSON, as the front door measures it.
 fn compact_size(message: &InputMessage) -> usize {
-    serde_json::to_vec(&message.value).map_or(usize::MAX, |b| b.len())
+    segment::compact_size(&message.value)
 }
 
 /// The run's prefix for the messageIds the harness gives messages without one: the clock
@@ -214,23 +218,29 @@ fn run_prefix() -> String {
     format!("rehook-harness-{nanos:x}{:x}{run:x}", std::process::id())
 }
 
-/// `messages` with a fresh `messageId` in every one that has no usable one.
-fn with_message_ids(messages: &[InputMessage]) -> Vec<InputMessage> {
+/// Copies of the messages of `messages` that have no usable `messageId`, each with a fresh
+/// one; the others are sent as they are and need no copy.
+fn given_message_ids(messages: &[InputMessage]) -> Vec<Option<InputMessage>> {
     let prefix = run_prefix();
     messages
         .iter()
         .enumerate()
         .map(|(n, message)| {
-            let mut message = message.clone();
-            if segment::id_text(message.value.get("messageId")).is_none()
-                && let Value::Object(object) = &mut message.value
-            {
-                object.insert(
-                    "messageId".to_owned(),
-                    Value::String(format!("{prefix}-{}", n + 1)),
-                );
+            if segment::id_text(message.value.get("messageId")).is_some() {
+                return None;
             }
-            message
+            let Value::Object(object) = &message.value else {
+                return None;
+            };
+            let mut object = object.clone();
+            object.insert(
+                "messageId".to_owned(),
+                Value::String(format!("{prefix}-{}", n + 1)),
+            );
+            Some(InputMessage {
+                value: Value::Object(object),
+                location: message.location.clone(),
+            })
         })
         .collect()
 }
@@ -244,7 +254,12 @@ pub async fn replay_via_segment(
     messages: &[InputMessage],
     mut on_each: impl FnMut(&Delivery),
 ) -> Report {
-    let messages = with_message_ids(messages);
+    let given = given_message_ids(messages);
+    let messages: Vec<&InputMessage> = messages
+        .iter()
+        .zip(&given)
+        .map(|(message, given)| given.as_ref().unwrap_or(message))
+        .collect();
     let referrals_before = referral_total(log).await;
     // The cursor: how many entries of the log were there before this run's next batch.
     let mut cursor = match log {
@@ -280,16 +295,21 @@ pub async fn replay_via_segment(
         }
         for message in batch {
             let found = blank(deliveries.len() + 1, message);
-            let id = found.message_id.clone();
-            let own = id.as_deref().map(|id| entries.take(id)).unwrap_or_default();
+            let own = found
+                .message_id
+                .as_deref()
+                .map(|id| entries.take(id))
+                .unwrap_or_default();
             if own.is_empty() {
                 let mut delivery = found;
                 read_batch_answer(&mut delivery, &answer, None);
                 on_each(&delivery);
                 deliveries.push(delivery);
+                continue;
             }
             for entry in &own {
-                let mut delivery = blank(deliveries.len() + 1, message);
+                let mut delivery = found.clone();
+                delivery.index = deliveries.len() + 1;
                 read_batch_answer(&mut delivery, &answer, Some(entry));
                 on_each(&delivery);
                 deliveries.push(delivery);
@@ -313,7 +333,7 @@ pub async fn replay_via_segment(
 async fn post(
     client: &Client,
     write_key: &str,
-    batch: &[InputMessage],
+    batch: &[&InputMessage],
 ) -> Result<Answer, ClientError> {
     if let [message] = batch
         && depth(&message.value) > MAX_BATCHABLE_DEPTH
@@ -327,15 +347,23 @@ async fn post(
         body["writeKey"] = Value::String(write_key.to_owned());
         return client.front_door(path.as_str(), write_key, &body).await;
     }
-    let body = json!({
-        "batch": batch.iter().map(|m| m.value.clone()).collect::<Vec<_>>(),
-        "writeKey": write_key,
-    });
+    let body = Batch {
+        batch: batch.iter().map(|m| &m.value).collect(),
+        write_key,
+    };
     client.front_door("batch", write_key, &body).await
 }
 
+/// A `/v1/batch` body, serialised from the messages where they are.
+#[derive(Serialize)]
+struct Batch<'a> {
+    batch: Vec<&'a Value>,
+    #[serde(rename = "writeKey")]
+    write_key: &'a str,
+}
+
 /// A line saying the front door refused a whole batch, for [`Report::notes`].
-fn refusal_note(answer: &Result<Answer, ClientError>, batch: &[InputMessage]) -> Option<String> {
+fn refusal_note(answer: &Result<Answer, ClientError>, batch: &[&InputMessage]) -> Option<String> {
     let answer = answer.as_ref().ok()?;
     if !(400..500).contains(&answer.status) {
         return None;
@@ -361,7 +389,7 @@ struct Entries(std::collections::HashMap<String, std::collections::VecDeque<Deli
 
 impl Entries {
     /// The entries of `new` whose `message_id` is one of `batch`'s (other traffic is left out).
-    fn of(new: Vec<DeliveryLogEntry>, batch: &[InputMessage]) -> Self {
+    fn of(new: Vec<DeliveryLogEntry>, batch: &[&InputMessage]) -> Self {
         let ids: std::collections::HashSet<String> = batch
             .iter()
             .filter_map(|m| segment::id_text(m.value.get("messageId")))
@@ -406,25 +434,9 @@ async fn referral_total(log: &DeliveryLog) -> Option<u64> {
     }
 }
 
-/// A delivery with the message's own fields filled in.
+/// A delivery with the message's own fields filled in, its outcome not yet known.
 fn blank(index: usize, message: &InputMessage) -> Delivery {
-    let value = &message.value;
-    Delivery {
-        index,
-        file: message.location.file.clone(),
-        line: message.location.line,
-        item: message.location.item,
-        message_id: segment::id_text(value.get("messageId")),
-        message_type: value.get("type").and_then(Value::as_str).map(str::to_owned),
-        user_id: segment::id_text(value.get("userId")),
-        anonymous_id: segment::id_text(value.get("anonymousId")),
-        action: None,
-        outcome: Outcome::Accepted,
-        status: None,
-        reason: None,
-        referral: None,
-        mapping: None,
-    }
+    Delivery::for_message(index, message, Outcome::Accepted)
 }
 
 /// The outcome of one message from its batch's answer and its delivery-log entry.
@@ -503,6 +515,7 @@ fn parse_action(name: &str) -> Option<Action> {
 mod tests {
     use super::*;
     use crate::input::Location;
+    use serde_json::json;
 
     fn message(line: usize, item: Option<usize>, value: Value) -> InputMessage {
         InputMessage {
@@ -567,7 +580,7 @@ mod tests {
             log_entry("other", None, "filtered", None),
             log_entry("a", None, "dropped", Some("duplicate_message_id")),
         ];
-        let mut entries = Entries::of(new, &batch);
+        let mut entries = Entries::of(new, &batch.iter().collect::<Vec<_>>());
         let reasons = |e: Vec<DeliveryLogEntry>| -> Vec<Option<String>> {
             e.into_iter().map(|e| e.reason).collect()
         };

@@ -324,7 +324,7 @@ pub fn parse_json(bytes: &[u8], max_depth: usize) -> Result<Value, ApiError> {
             "the request body is empty; send a JSON object",
         ));
     }
-    if nesting_depth(bytes, max_depth) > max_depth {
+    if deeper_than(bytes, max_depth).is_some() {
         return Err(ApiError::new(
             ErrorCode::InvalidJson,
             format!("the request body is nested deeper than {max_depth} levels"),
@@ -353,14 +353,22 @@ pub const MAX_DEPTH: usize = 128;
 /// application, `customers`, the customer record.
 const STATE_WRAPPING_DEPTH: usize = 5;
 
-/// The deepest nesting of arrays and objects in `bytes`, brackets inside strings not counted.
+/// Where `bytes` first nests arrays and objects deeper than `limit` levels: the byte offset
+/// of the bracket that opens level `limit + 1`, brackets inside strings not counted; `None`
+/// when it never does.
 ///
 /// Exact for valid JSON; for invalid JSON it agrees with the parser up to the first error.
-/// Stops counting once past `limit`.
-fn nesting_depth(bytes: &[u8], limit: usize) -> usize {
-    let (mut depth, mut deepest) = (0usize, 0usize);
-    let (mut in_string, mut escaped) = (false, false);
-    for &byte in bytes {
+/// One pass, no parsing: callers run it before a parser without a recursion limit.
+///
+/// ```
+/// use rehook_mock::body::deeper_than;
+///
+/// assert_eq!(deeper_than(br#"{"a": [1, "[[["]}"#, 2), None);
+/// assert_eq!(deeper_than(br#"{"a": [[1]]}"#, 2), Some(7));
+/// ```
+pub fn deeper_than(bytes: &[u8], limit: usize) -> Option<usize> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (at, &byte) in bytes.iter().enumerate() {
         if in_string {
             match byte {
                 _ if escaped => escaped = false,
@@ -374,16 +382,15 @@ fn nesting_depth(bytes: &[u8], limit: usize) -> usize {
             b'"' => in_string = true,
             b'[' | b'{' => {
                 depth += 1;
-                deepest = deepest.max(depth);
-                if deepest > limit {
-                    break;
+                if depth > limit {
+                    return Some(at);
                 }
             }
             b']' | b'}' => depth = depth.saturating_sub(1),
             _ => {}
         }
     }
-    deepest
+    None
 }
 
 #[cfg(test)]

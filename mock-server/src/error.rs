@@ -83,6 +83,60 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, in declaration order: what [`ErrorCode::parse`] reads. A new variant
+    /// goes here too.
+    pub const ALL: [ErrorCode; 33] = {
+        use ErrorCode::*;
+        [
+            NotFound,
+            MethodNotAllowed,
+            Unauthorized,
+            UnsupportedMediaType,
+            UnsupportedEncoding,
+            PayloadTooLarge,
+            InvalidJson,
+            InvalidBody,
+            SourceIdRequired,
+            InvalidSourceId,
+            InvalidMetadata,
+            InvalidReferralCode,
+            EventNameRequired,
+            InvalidEventName,
+            ReferralCodeTaken,
+            ReferralCodeRequired,
+            ReferralCodeUnknown,
+            SelfReferral,
+            CustomerNotFound,
+            ReferralCodeNotFound,
+            AppNotFound,
+            InvalidConfig,
+            InvalidState,
+            InvalidQuery,
+            InvalidMappings,
+            BadRequest,
+            RequestTimeout,
+            Internal,
+            WriteKeyRequired,
+            MessageTooLarge,
+            RequestTooLarge,
+            TooManyMessages,
+            InjectedFault,
+        ]
+    };
+
+    /// The code an error body or the drop log names (exactly as [`ErrorCode::as_str`]
+    /// spells it), if there is one.
+    ///
+    /// ```
+    /// use rehook_mock::ErrorCode;
+    ///
+    /// assert_eq!(ErrorCode::parse("SELF_REFERRAL"), Some(ErrorCode::SelfReferral));
+    /// assert_eq!(ErrorCode::parse("self_referral"), None);
+    /// ```
+    pub fn parse(text: &str) -> Option<ErrorCode> {
+        Self::ALL.into_iter().find(|code| code.as_str() == text)
+    }
+
     /// The HTTP status this code is answered with.
     pub fn status(self) -> StatusCode {
         use ErrorCode::*;
@@ -251,5 +305,25 @@ impl IntoResponse for ApiError {
             response.headers_mut().insert(name, value);
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_listed_once_and_parses_back_from_its_name() {
+        for (place, code) in ErrorCode::ALL.into_iter().enumerate() {
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
+            assert_eq!(
+                ErrorCode::ALL[..place].iter().position(|c| *c == code),
+                None
+            );
+        }
+        let names: std::collections::HashSet<&str> =
+            ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(names.len(), ErrorCode::ALL.len());
+        assert_eq!(ErrorCode::parse("NOPE"), None);
     }
 }

@@ -453,3 +453,14 @@ async fn referral_link_base(target: &Target) -> Option<String> {
         .as_str()
         .map(str::to_owned)
 }
+
+/// JSON on one line, cut at 300 characters: how case and failure lines quote a value.
+pub(crate) fn compact(value: &serde_json::Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() > 300 {
+        let cut: String = text.chars().take(300).collect();
+        format!("{cut}…")
+    } else {
+        text
+    }
+}

@@ -2,7 +2,6 @@
 //! skipped where there is no admin API, a wrong server fails with the scenario named, and the
 //! command line's exit codes and reports.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -10,14 +9,11 @@ use axum::extract::Request;
 use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use rehook_harness::Client;
 use rehook_harness::contract::{self, CheckOptions, Outcome};
 use rehook_mock::{MockRehook, Store};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 
-use crate::support::{FixedAnswerServer, TempDir, closed_port_url, run_harness, seeded_fake};
+use crate::support::{Served, TempDir, closed_port_url, run_harness, seeded_fake};
 
 fn scenarios_only(seed: u64) -> CheckOptions {
     CheckOptions {
@@ -43,37 +39,6 @@ fn args(list: &[&str]) -> Vec<String> {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A server on `127.0.0.1:0` serving `router` until dropped.
-struct Served {
-    addr: SocketAddr,
-    task: JoinHandle<()>,
-}
-
-impl Served {
-    async fn start(router: Router) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("local addr");
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
-        Self { addr, task }
-    }
-
-    fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    fn client(&self) -> Client {
-        Client::new(&self.base_url(), "rk_test_key", "rk_test_secret").expect("valid base URL")
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
 }
 
 /// The fake's whole surface over a fresh seeded store.
@@ -448,7 +413,7 @@ async fn junit_marks_admin_scenarios_skipped_without_an_admin_api() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_exits_2_when_the_run_cannot_start() {
     let (mock, _client) = seeded_fake(24).await;
-    let not_rehook = FixedAnswerServer::start(
+    let not_rehook = Served::fixed_answer(
         "404 Not Found",
         r#"{"code":"NOT_FOUND","message":"no route"}"#,
     )

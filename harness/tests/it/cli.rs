@@ -4,9 +4,7 @@ use serde_json::Value;
 
 use std::io::Read as _;
 
-use crate::support::{
-    FixedAnswerServer, TempDir, closed_port_url, example_file, gzip, run_harness,
-};
+use crate::support::{Served, TempDir, closed_port_url, example_file, gzip, run_harness};
 
 fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| (*s).to_owned()).collect()
@@ -124,7 +122,7 @@ async fn json_output_is_one_document_of_messages_and_summary() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_answering_500_exits_1() {
-    let server = FixedAnswerServer::start(
+    let server = Served::fixed_answer(
         "500 Internal Server Error",
         r#"{"code":"INTERNAL","message":"boom","details":null,"request_id":"req_standin"}"#,
     )
@@ -230,7 +228,7 @@ async fn a_server_answering_404_or_403_to_everything_exits_2_before_replaying() 
         ("404 Not Found", "{}", "404"),
         ("200 OK", r#"{"hello":"world"}"#, "200"),
     ] {
-        let server = FixedAnswerServer::start(status_line, body).await;
+        let server = Served::fixed_answer(status_line, body).await;
         let url = server.base_url();
         exit_2_saying(
             &["replay", "--base-url", &url, &path_arg(&example_file())],
@@ -375,6 +373,25 @@ async fn replay_help_says_message_ids_are_deduplicated_within_one_run_only() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_credentials_without_a_base_url_go_to_the_in_process_fake() {
+    let file = path_arg(&example_file());
+    let output = run_harness(args(&[
+        "replay",
+        "--api-key",
+        "rk_other",
+        "--api-secret",
+        "s3cret",
+        &file,
+    ]))
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let said = stderr(&output);
+    assert!(said.contains("(in-process fake)"), "{said}");
+    let out = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(out.contains("identify_user  delivered  201"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unusable_arguments_exit_2() {
     let good = path_arg(&example_file());
     exit_2(&["replay"], "FILE").await;
@@ -383,7 +400,6 @@ async fn unusable_arguments_exit_2() {
         "invalid value 'kafka'",
     )
     .await;
-    exit_2(&["replay", "--api-key", "k", &good], "--base-url").await;
     exit_2(
         &["replay", "--base-url", "ftp://127.0.0.1:1", &good],
         "invalid base URL",
@@ -503,7 +519,7 @@ async fn a_stdout_closed_after_the_first_line_exits_0_once_every_message_is_repl
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stdout_closed_at_once_still_exits_1_when_calls_got_no_answer() {
-    let server = FixedAnswerServer::start(
+    let server = Served::fixed_answer(
         "500 Internal Server Error",
         r#"{"code":"INTERNAL","message":"boom","details":null,"request_id":"req_standin"}"#,
     )

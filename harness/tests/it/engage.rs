@@ -1,6 +1,7 @@
 //! `rehook-harness engage` end to end: audience syncs through a fake's front door leave
 //! exactly the audience trait on each customer after every sync, and nothing of `context`.
 
+use rehook_harness::client::Client;
 use rehook_harness::engage::{self, Engage, Membership};
 use rehook_mock::MockRehook;
 use serde_json::{Value, json};
@@ -54,10 +55,9 @@ async fn each_sync_leaves_exactly_the_audience_trait_on_each_customer() {
         };
         let mut run = Engage::new("Power Users").expect("a key");
         let mut lines = Vec::new();
-        let reports = engage::run(&mut run, &membership, mock.base_url(), "wk_test", |l| {
-            lines.push(l)
-        })
-        .await;
+        let client = Client::new(mock.base_url(), "", "").expect("a base URL");
+        let reports =
+            engage::run(&mut run, &membership, &client, "wk_test", |l| lines.push(l)).await;
         assert_eq!(traits(&mock), expected[n - 1], "after sync {n}");
         assert_eq!(reports[n - 1].messages.len(), sent[n - 1], "sync {n}");
         assert!(reports.iter().all(|r| r.answered()));

@@ -4,9 +4,9 @@
 use rehook_harness::Client;
 use rehook_harness::contract::race;
 use rehook_harness::contract::random::{self, RandomOptions};
-use rehook_mock::MockRehook;
+use rehook_mock::{Fault, MockRehook};
 
-use crate::support::{TempDir, client_for, run_harness};
+use crate::support::{Served, TempDir, client_for, run_harness};
 
 /// Cases from `PROPTEST_CASES` (CI sets 32), else 16.
 fn cases() -> u32 {
@@ -22,10 +22,13 @@ const REGRESSIONS: &str = concat!(
     "/tests/it/properties.proptest-regressions"
 );
 
+/// Runs `options` off the async threads, shrinking by iterations only (no time bound), so
+/// that the shrunk failures the tests pin are the same on a slow machine.
 async fn run_blocking(
     client: Client,
-    options: RandomOptions,
+    mut options: RandomOptions,
 ) -> Result<random::RandomReport, random::RandomFailure> {
+    options.max_shrink_time = None;
     tokio::task::spawn_blocking(move || random::run(&client, &options))
         .await
         .expect("the run does not panic")
@@ -204,87 +207,67 @@ async fn racing_claims_and_creates_on_the_fake_keep_codes_unique_and_lose_no_upd
 }
 
 /// A deliberately wrong server: `POST /customers` answers `201` with a well-formed customer
-/// but stores nothing; every read answers `404`. Listens on `127.0.0.1:0`, stops when dropped.
-struct ForgetfulServer {
-    base_url: String,
-    task: tokio::task::JoinHandle<()>,
-}
+/// but stores nothing; every read answers `404`.
+async fn forgetful_server() -> Served {
+    use axum::Json;
+    use axum::http::StatusCode;
+    use axum::routing::{get, post};
+    use serde_json::{Value, json};
 
-impl ForgetfulServer {
-    async fn start() -> Self {
-        use axum::Json;
-        use axum::http::StatusCode;
-        use axum::routing::{get, post};
-        use serde_json::{Value, json};
-
-        async fn create(Json(body): Json<Value>) -> (StatusCode, Json<Value>) {
-            let source_id = match &body["source_id"] {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            let code = body["referral_code"]
-                .as_str()
-                .unwrap_or("ABCDEF")
-                .to_owned();
-            let metadata = if body["metadata"].is_object() {
-                body["metadata"].clone()
-            } else {
-                json!({})
-            };
-            (
-                StatusCode::CREATED,
-                Json(json!({
-                    "id": "cust_AAAAAAAAAAAAAAAAAAAAA", "source_id": source_id, "referral_code": code,
-                    "metadata": metadata, "referral_count": 0, "referred_by": null,
-                    "referral_link": format!("https://rehook.test/r/{code}"),
-                    "created_at": "2026-01-01T00:00:00.000Z", "updated_at": "2026-01-01T00:00:00.000Z",
-                })),
-            )
-        }
-        fn not_found(code: &'static str) -> (StatusCode, Json<Value>) {
-            (
-                StatusCode::NOT_FOUND,
-                Json(
-                    json!({"code": code, "message": "not found", "details": null, "request_id": "req_x"}),
-                ),
-            )
-        }
-        let app = axum::Router::new()
-            .route("/customers", post(create))
-            .route(
-                "/customers/validate-code/{code}",
-                get(|| async { not_found("REFERRAL_CODE_NOT_FOUND") }),
-            )
-            .route(
-                "/customers/referral/list/{id}",
-                get(|| async { not_found("CUSTOMER_NOT_FOUND") }),
-            )
-            .route(
-                "/customers/{id}",
-                get(|| async { not_found("CUSTOMER_NOT_FOUND") }),
-            )
-            .route("/events/invoke", post(|| async { not_found("NOT_FOUND") }));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base_url = format!("http://{}", listener.local_addr().expect("addr"));
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("serve");
-        });
-        Self { base_url, task }
+    async fn create(Json(body): Json<Value>) -> (StatusCode, Json<Value>) {
+        let source_id = match &body["source_id"] {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let code = body["referral_code"]
+            .as_str()
+            .unwrap_or("ABCDEF")
+            .to_owned();
+        let metadata = if body["metadata"].is_object() {
+            body["metadata"].clone()
+        } else {
+            json!({})
+        };
+        (
+            StatusCode::CREATED,
+            Json(json!({
+                "id": "cust_AAAAAAAAAAAAAAAAAAAAA", "source_id": source_id, "referral_code": code,
+                "metadata": metadata, "referral_count": 0, "referred_by": null,
+                "referral_link": format!("https://rehook.test/r/{code}"),
+                "created_at": "2026-01-01T00:00:00.000Z", "updated_at": "2026-01-01T00:00:00.000Z",
+            })),
+        )
     }
-}
-
-impl Drop for ForgetfulServer {
-    fn drop(&mut self) {
-        self.task.abort();
+    fn not_found(code: &'static str) -> (StatusCode, Json<Value>) {
+        (
+            StatusCode::NOT_FOUND,
+            Json(
+                json!({"code": code, "message": "not found", "details": null, "request_id": "req_x"}),
+            ),
+        )
     }
+    let app = axum::Router::new()
+        .route("/customers", post(create))
+        .route(
+            "/customers/validate-code/{code}",
+            get(|| async { not_found("REFERRAL_CODE_NOT_FOUND") }),
+        )
+        .route(
+            "/customers/referral/list/{id}",
+            get(|| async { not_found("CUSTOMER_NOT_FOUND") }),
+        )
+        .route(
+            "/customers/{id}",
+            get(|| async { not_found("CUSTOMER_NOT_FOUND") }),
+        )
+        .route("/events/invoke", post(|| async { not_found("NOT_FOUND") }));
+    Served::start(app).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_forgets_creates_fails_with_one_replayable_step() {
-    let server = ForgetfulServer::start().await;
-    let client = Client::new(&server.base_url, "rk_test_key", "rk_test_secret").expect("url");
+    let server = forgetful_server().await;
+    let client = server.client();
     let options = RandomOptions {
         seed: 21,
         cases: 8,
@@ -303,7 +286,7 @@ async fn a_server_that_forgets_creates_fails_with_one_replayable_step() {
     if line.starts_with("curl") {
         let prefix = format!(
             "curl -sS -X POST -u 'rk_test_key':\"$REHOOK_API_SECRET\" -H 'content-type: application/json' '{}/",
-            server.base_url
+            server.base_url()
         );
         assert!(line.starts_with(&prefix), "{line}");
         // The body after -d is the JSON that was sent.
@@ -341,8 +324,8 @@ async fn a_server_that_forgets_creates_fails_with_one_replayable_step() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_forgets_creates_fails_the_race() {
-    let server = ForgetfulServer::start().await;
-    let client = Client::new(&server.base_url, "rk_test_key", "rk_test_secret").expect("url");
+    let server = forgetful_server().await;
+    let client = server.client();
     let options = race::RaceOptions {
         admin: false,
         ..race::RaceOptions::default()
@@ -360,8 +343,8 @@ async fn a_server_that_forgets_creates_fails_the_race() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_segment_lines_of_a_failure_replay_as_ndjson() {
-    let server = ForgetfulServer::start().await;
-    let client = Client::new(&server.base_url, "rk_test_key", "rk_test_secret").expect("url");
+    let server = forgetful_server().await;
+    let client = server.client();
     // The first seed whose shortest failure is a Segment message.
     let mut found = None;
     for seed in 0..40 {
@@ -415,115 +398,15 @@ async fn the_segment_lines_of_a_failure_replay_as_ndjson() {
     );
 }
 
-/// A deliberately wrong server: a proxy in front of a real fake that answers every customer
-/// with the metadata of its last write, as if updates replaced metadata instead of merging it.
-struct ReplacingProxy {
-    base_url: String,
-    task: tokio::task::JoinHandle<()>,
-    _fake: MockRehook,
-}
-
-impl ReplacingProxy {
-    async fn start() -> Self {
-        use std::collections::HashMap;
-        use std::sync::{Arc, Mutex};
-
-        use axum::body::{Body, to_bytes};
-        use axum::extract::{Request, State};
-        use axum::http::StatusCode;
-        use axum::response::Response;
-        use serde_json::Value;
-
-        #[derive(Clone)]
-        struct Proxy {
-            target: String,
-            http: reqwest::Client,
-            last: Arc<Mutex<HashMap<String, Value>>>,
-        }
-
-        fn rewrite(value: &mut Value, last: &HashMap<String, Value>) {
-            match value {
-                Value::Array(items) => items.iter_mut().for_each(|v| rewrite(v, last)),
-                Value::Object(map) if map.contains_key("referral_code") => {
-                    let id = map
-                        .get("source_id")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned);
-                    if let Some(metadata) = id.and_then(|id| last.get(&id)) {
-                        map.insert("metadata".into(), metadata.clone());
-                    }
-                }
-                _ => {}
-            }
-        }
-
-        async fn forward(State(proxy): State<Proxy>, request: Request) -> Response {
-            let (parts, body) = request.into_parts();
-            let body = to_bytes(body, 1 << 20).await.unwrap_or_default();
-            let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-            let mut call = proxy
-                .http
-                .request(parts.method.clone(), format!("{}{path}", proxy.target))
-                .body(body.to_vec());
-            for name in ["authorization", "content-type"] {
-                if let Some(value) = parts.headers.get(name) {
-                    call = call.header(name, value.clone());
-                }
-            }
-            let answer = call.send().await.expect("the fake answers");
-            let status = answer.status().as_u16();
-            let mut json: Value = answer.json().await.unwrap_or(Value::Null);
-            let sent: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-            let mut last = proxy.last.lock().expect("lock");
-            if parts.uri.path() == "/customers" && (status == 200 || status == 201) {
-                if let (Some(id), Some(metadata)) =
-                    (json["source_id"].as_str(), sent.get("metadata"))
-                {
-                    if metadata.is_object() {
-                        last.insert(id.to_owned(), metadata.clone());
-                    }
-                }
-            }
-            rewrite(&mut json, &last);
-            Response::builder()
-                .status(StatusCode::from_u16(status).expect("status"))
-                .header("content-type", "application/json")
-                .body(Body::from(json.to_string()))
-                .expect("response")
-        }
-
-        let fake = MockRehook::builder().seed(31).start().await;
-        let proxy = Proxy {
-            target: fake.base_url().trim_end_matches('/').to_owned(),
-            http: reqwest::Client::new(),
-            last: Arc::default(),
-        };
-        let app = axum::Router::new().fallback(forward).with_state(proxy);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base_url = format!("http://{}", listener.local_addr().expect("addr"));
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("serve");
-        });
-        Self {
-            base_url,
-            task,
-            _fake: fake,
-        }
-    }
-}
-
-impl Drop for ReplacingProxy {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_replaces_metadata_fails_within_three_steps() {
-    let proxy = ReplacingProxy::start().await;
-    let client = Client::new(&proxy.base_url, "rk_test_key", "rk_test_secret").expect("url");
+    // The fake with updates replacing metadata instead of merging it shallowly.
+    let fake = MockRehook::builder()
+        .seed(31)
+        .fault(Fault::MetadataReplaced)
+        .start()
+        .await;
+    let client = client_for(&fake);
     let options = RandomOptions {
         seed: 32,
         cases: 32,

@@ -4,7 +4,7 @@ use rehook_harness::input;
 use rehook_harness::replay::{Outcome, replay};
 use rehook_harness::{Client, ClientError};
 
-use crate::support::{FixedAnswerServer, closed_port_url, example_file};
+use crate::support::{Served, closed_port_url, example_file};
 
 fn example() -> Vec<input::InputMessage> {
     input::read_file(&example_file())
@@ -14,7 +14,7 @@ fn example() -> Vec<input::InputMessage> {
 
 #[tokio::test]
 async fn a_server_answering_500_makes_every_mapped_call_an_error() {
-    let server = FixedAnswerServer::start(
+    let server = Served::fixed_answer(
         "500 Internal Server Error",
         r#"{"code":"INTERNAL","message":"boom","details":null,"request_id":"req_standin"}"#,
     )
@@ -75,7 +75,7 @@ async fn a_server_that_is_not_there_is_a_transport_error_for_each_call() {
 
 #[tokio::test]
 async fn a_4xx_without_a_json_code_is_dropped_with_its_status() {
-    let server = FixedAnswerServer::start("404 Not Found", "{}").await;
+    let server = Served::fixed_answer("404 Not Found", "{}").await;
     let client = Client::new(&server.base_url(), "k", "s").expect("url");
     let report = replay(&client, &example()[..1], |_| {}).await;
     let d = &report.messages[0];

@@ -38,7 +38,7 @@ async fn a_message_that_fires_two_mappings_gets_a_delivery_for_each() {
         json!({"type": "track", "userId": "u-1", "event": "e", "properties": {"tag": "xy"}}),
         json!({"type": "identify", "userId": "u-1"}),
     ]);
-    let report = replay_with(&client, Some(set), &input, |_| {}).await;
+    let report = replay_with(&client, Some(&set), &input, |_| {}).await;
     let shown: Vec<(usize, Option<&str>, Outcome)> = report
         .messages
         .iter()

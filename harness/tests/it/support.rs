@@ -5,9 +5,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
 use rehook_harness::Client;
 use rehook_mock::MockRehook;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -84,66 +87,62 @@ pub async fn run_harness(args: Vec<String>) -> Output {
     .expect("the blocking task finished")
 }
 
-/// A stand-in server on `127.0.0.1:0` that reads each request whole and answers every one
-/// with the same status and JSON body; it stops when dropped.
-pub struct FixedAnswerServer {
+/// A server on `127.0.0.1:0` serving a router until dropped: the stand-ins the suites
+/// check the harness against.
+pub struct Served {
     addr: SocketAddr,
     task: JoinHandle<()>,
 }
 
-impl FixedAnswerServer {
-    pub async fn start(status_line: &'static str, body: &'static str) -> Self {
+impl Served {
+    /// Serves `router`; the listener is bound (ready) when this returns.
+    pub async fn start(router: Router) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
         let task = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(async move {
-                    let (read, mut write) = stream.into_split();
-                    let mut read = BufReader::new(read);
-                    loop {
-                        let mut content_length = 0usize;
-                        let mut line = String::new();
-                        // Request line and headers.
-                        loop {
-                            line.clear();
-                            match read.read_line(&mut line).await {
-                                Ok(0) | Err(_) => return,
-                                Ok(_) => {}
-                            }
-                            if line == "\r\n" {
-                                break;
-                            }
-                            if let Some((name, value)) = line.split_once(':')
-                                && name.eq_ignore_ascii_case("content-length")
-                            {
-                                content_length = value.trim().parse().unwrap_or(0);
-                            }
-                        }
-                        let mut body_in = vec![0; content_length];
-                        if read.read_exact(&mut body_in).await.is_err() {
-                            return;
-                        }
-                        let answer = format!(
-                            "HTTP/1.1 {status_line}\r\ncontent-type: application/json\r\n\
-                             x-request-id: req_standin\r\ncontent-length: {}\r\n\r\n{body}",
-                            body.len()
-                        );
-                        if write.write_all(answer.as_bytes()).await.is_err() {
-                            return;
-                        }
-                    }
-                });
-            }
+            let _ = axum::serve(listener, router).await;
         });
         Self { addr, task }
+    }
+
+    /// A server that reads each request whole and answers every one with the status of
+    /// `status_line` (`"404 Not Found"`) and the JSON `body`.
+    pub async fn fixed_answer(status_line: &'static str, body: &'static str) -> Self {
+        let code = status_line
+            .split_whitespace()
+            .next()
+            .and_then(|code| code.parse::<u16>().ok())
+            .and_then(|code| StatusCode::from_u16(code).ok())
+            .expect("a status line");
+        let answer = move |_body: Bytes| async move {
+            (
+                code,
+                [
+                    ("content-type", "application/json"),
+                    ("x-request-id", "req_standin"),
+                ],
+                body,
+            )
+        };
+        Self::start(
+            Router::new()
+                .fallback(answer)
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .await
     }
 
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
     }
+
+    /// A client for it with the default credentials.
+    pub fn client(&self) -> Client {
+        Client::new(&self.base_url(), "rk_test_key", "rk_test_secret").expect("valid base URL")
+    }
 }
 
-impl Drop for FixedAnswerServer {
+impl Drop for Served {
     fn drop(&mut self) {
         self.task.abort();
     }

@@ -11,7 +11,7 @@ use rehook_mock::{AppConfig, MockRehook};
 use serde_json::Value;
 
 use crate::corpus::expected_summary;
-use crate::support::{FixedAnswerServer, client_for, fixture, run_harness, seeded_fake};
+use crate::support::{Served, client_for, fixture, run_harness, seeded_fake};
 
 fn corpus() -> Vec<InputMessage> {
     input::read_file(&fixture("node-sdk-referrals.ndjson"))
@@ -113,7 +113,7 @@ async fn the_outcomes_come_from_the_application_that_owns_the_write_key() {
 
 #[tokio::test]
 async fn without_a_delivery_log_each_message_is_accepted_with_its_batch_answer() {
-    let server = FixedAnswerServer::start("200 OK", r#"{"success":true}"#).await;
+    let server = Served::fixed_answer("200 OK", r#"{"success":true}"#).await;
     let client = Client::new(&server.base_url(), "k", "s").expect("a client");
     let log = find_delivery_log(&client, "wk_test").await;
     let DeliveryLog::Unavailable(why) = &log else {
@@ -219,7 +219,7 @@ async fn the_command_line_replays_through_the_front_door_of_an_in_process_fake()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_target_without_a_delivery_log_is_said_on_stderr_and_counted_as_accepted() {
-    let server = FixedAnswerServer::start("200 OK", r#"{"success":true}"#).await;
+    let server = Served::fixed_answer("200 OK", r#"{"success":true}"#).await;
     let corpus = fixture("node-sdk-referrals.ndjson").display().to_string();
     let output = run_harness(
         [

@@ -58,34 +58,36 @@ mod catalogue {
     }
 
     impl Fault {
-        /// Every fault, in catalogue order.
-        pub const ALL: [Fault; 13] = [
-            Fault::TakenCodeClaimable,
-            Fault::MetadataReplaced,
-            Fault::ConversionWithoutCodeAccepted,
-            Fault::FreedCodeStillTaken,
-            Fault::ReferredFriendReattributed,
-            Fault::ConflictWritesMetadata,
-            Fault::UnprocessableNotLogged,
-            Fault::CreateAnswersOk,
-            Fault::SelfReferralAccepted,
-            Fault::ReferralListNewestFirst,
-            Fault::NumericSourceIdRejected,
-            Fault::AcceptedDropStored,
-            Fault::CodeMatchCaseInsensitive,
-        ];
+        /// Every fault, in catalogue order (the enum's order, as clap lists its values).
+        pub fn all() -> &'static [Fault] {
+            <Fault as clap::ValueEnum>::value_variants()
+        }
 
-        /// The name the binary's `--fault` flag takes (`taken-code-claimable`, ...).
-        pub fn name(self) -> String {
-            clap::ValueEnum::to_possible_value(&self)
-                .map(|v| v.get_name().to_owned())
-                .unwrap_or_default()
+        /// The name the binary's `--fault` flag takes (`taken-code-claimable`, ...): clap's
+        /// name for the value, worked out once for every fault.
+        pub fn name(self) -> &'static str {
+            static NAMES: std::sync::OnceLock<Vec<(Fault, String)>> = std::sync::OnceLock::new();
+            let names = NAMES.get_or_init(|| {
+                Fault::all()
+                    .iter()
+                    .map(|&fault| {
+                        let name = clap::ValueEnum::to_possible_value(&fault)
+                            .map(|v| v.get_name().to_owned())
+                            .unwrap_or_default();
+                        (fault, name)
+                    })
+                    .collect()
+            });
+            names
+                .iter()
+                .find(|(fault, _)| *fault == self)
+                .map_or("", |(_, name)| name.as_str())
         }
     }
 
     impl std::fmt::Display for Fault {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str(&self.name())
+            f.write_str(self.name())
         }
     }
 }

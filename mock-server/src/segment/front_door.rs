@@ -44,6 +44,34 @@ pub const REQUEST_LIMIT: usize = 512_000;
 /// The most messages one batch may carry.
 pub const BATCH_LIMIT: usize = 2_500;
 
+/// A value's size as compact JSON, as [`MESSAGE_LIMIT`] measures a message: counted while
+/// serialising, nothing kept. `usize::MAX` for a value that cannot be written.
+///
+/// ```
+/// use rehook_mock::segment::compact_size;
+/// use serde_json::json;
+///
+/// assert_eq!(compact_size(&json!({"type": "track", "n": [1, 2]})), 26);
+/// ```
+pub fn compact_size<T: serde::Serialize + ?Sized>(value: &T) -> usize {
+    /// A writer that only counts.
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, value) {
+        Ok(()) => count.0,
+        Err(_) => usize::MAX,
+    }
+}
+
 /// How the front door reads bodies: JSON or `text/plain` (browser SDKs send that), 512,000
 /// bytes decoded.
 const RULES: BodyRules = BodyRules {
@@ -126,20 +154,13 @@ async fn front_door(
     let messages = messages(Shape::of(uri.path()), object)?;
     let request_id = crate::request_id::current();
 
-    let known = {
-        let registry = store.read();
-        match registry.by_write_key(&write_key) {
-            Some(app) => {
-                let _ = slot.0.set(app.config().api_key.clone());
-                for message in &messages {
-                    deliver(app, message, &request_id);
-                }
-                true
-            }
-            None => false,
+    let known = store.with_write_key(&write_key, |app| {
+        let _ = slot.0.set(app.config().api_key.clone());
+        for message in &messages {
+            deliver(app, message, &request_id);
         }
-    };
-    if !known {
+    });
+    if known.is_none() {
         let at = now();
         store.log_unknown_sources(messages.into_iter().map(|message| {
             json!({"write_key": write_key, "request_id": request_id, "at": at, "message": message})
@@ -225,7 +246,7 @@ fn messages(shape: Shape, mut object: Map<String, Value>) -> Result<Vec<Value>, 
 
 /// A message over [`MESSAGE_LIMIT`] bytes of compact JSON is `400 MESSAGE_TOO_LARGE`.
 fn check_message_size(message: &Map<String, Value>, index: Option<usize>) -> Result<(), ApiError> {
-    let size = serde_json::to_vec(message).map_or(usize::MAX, |bytes| bytes.len());
+    let size = compact_size(message);
     if size <= MESSAGE_LIMIT {
         return Ok(());
     }

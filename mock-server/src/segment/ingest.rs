@@ -84,6 +84,19 @@ pub enum IngestDrop {
 }
 
 impl IngestDrop {
+    /// Every reason ingestion drops a message for.
+    pub const ALL: [IngestDrop; 4] = [
+        IngestDrop::InvalidType,
+        IngestDrop::MissingIdentity,
+        IngestDrop::MissingEventName,
+        IngestDrop::DuplicateMessageId,
+    ];
+
+    /// The drop a delivery-log reason names (as [`IngestDrop::reason`] spells it), if any.
+    pub fn parse(reason: &str) -> Option<IngestDrop> {
+        Self::ALL.into_iter().find(|drop| drop.reason() == reason)
+    }
+
     /// The reason as the delivery log and the harness write it, e.g. `missing_identity`.
     pub fn reason(self) -> &'static str {
         match self {

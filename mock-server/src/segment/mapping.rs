@@ -1,5 +1,7 @@
 //! The Rehook destination's default, published mappings: which Rehook API call an accepted
-//! Segment message becomes.
+//! Segment message becomes. The mapping engine ([`super::mappings`]) runs them from the default
+//! mapping file; this module holds the vocabulary (actions, fields, outcomes) and the rules
+//! below, which the tests pin.
 //!
 //! - `identify` → Identify User → `POST /customers` with `source_id ← userId`,
 //!   `metadata ← traits`, `referral_code ← traits.referral_code`.
@@ -11,13 +13,14 @@
 //!
 //! Fields that map to nothing (absent or `null`) are left out of the body; `context` never
 //! enters it. A numeric or boolean `traits.referral_code` is sent as text, as Segment's
-//! validation of the action's string field writes it. The body is not validated here: the call runs through the Rehook API's rules
-//! exactly as any other call does, and its answer decides the delivery outcome.
+//! validation of the action's string field writes it. The body is not validated here: the call
+//! runs through the Rehook API's rules exactly as any other call does, and its answer decides the delivery outcome.
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::ingest::{Accepted, MessageType};
+use super::ingest::Accepted;
+use super::mappings::MappingSet;
 
 /// A destination action of the Rehook destination.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -244,7 +247,9 @@ pub fn sends_to_rehook(accepted: &Accepted<'_>) -> bool {
     }
 }
 
-/// Applies the Rehook destination's default mappings to an accepted message.
+/// Applies the Rehook destination's default mappings (the default mapping file,
+/// [`MappingSet::defaults`]) to an accepted message: the one outcome they give, as the two
+/// default mappings never both fire.
 ///
 /// ```
 /// use std::collections::HashSet;
@@ -261,54 +266,11 @@ pub fn sends_to_rehook(accepted: &Accepted<'_>) -> bool {
 ///                              "metadata": {"referral_code": "ADA"}}));
 /// ```
 pub fn map_default(accepted: &Accepted<'_>) -> Mapped {
-    if !sends_to_rehook(accepted) {
-        return Mapped::Disabled;
-    }
-    let action = match accepted.message_type() {
-        MessageType::Identify => Action::IdentifyUser,
-        MessageType::Track => Action::TrackEvent,
-        MessageType::Page | MessageType::Screen | MessageType::Group | MessageType::Alias => {
-            return Mapped::Filtered;
-        }
-    };
-    let Some(user_id) = accepted.user_id() else {
-        let reason = if accepted.anonymous_id().is_some() {
-            MappingDrop::AnonymousOnly
-        } else {
-            MappingDrop::MissingUserId
-        };
-        return Mapped::Dropped { action, reason };
-    };
-
-    let message = accepted.message();
-    let mut body = Map::new();
-    match action {
-        Action::IdentifyUser => {
-            body.insert("source_id".into(), Value::String(user_id.to_owned()));
-            let traits = present(message.get("traits"));
-            if let Some(traits) = traits {
-                body.insert("metadata".into(), traits.clone());
-            }
-            let code = traits
-                .and_then(Value::as_object)
-                .and_then(|traits| present(traits.get("referral_code")));
-            if let Some(code) = code {
-                body.insert("referral_code".into(), text_field(code));
-            }
-        }
-        Action::TrackEvent => {
-            let event_name = accepted.event().unwrap_or(accepted.message_type().as_str());
-            body.insert("event_name".into(), Value::String(event_name.to_owned()));
-            body.insert("source_id".into(), Value::String(user_id.to_owned()));
-            if let Some(properties) = present(message.get("properties")) {
-                body.insert("metadata".into(), properties.clone());
-            }
-        }
-    }
-    Mapped::Call(RehookCall {
-        action,
-        body: Value::Object(body),
-    })
+    MappingSet::defaults()
+        .map(accepted)
+        .into_iter()
+        .next()
+        .map_or(Mapped::Filtered, |(_, mapped)| mapped)
 }
 
 /// A value for a text field: numbers and booleans become text (numbers as JavaScript writes
@@ -322,11 +284,6 @@ pub(crate) fn text_field(value: &Value) -> Value {
     }
 }
 
-/// A field that maps to something: present and not `null`.
-fn present(value: Option<&Value>) -> Option<&Value> {
-    value.filter(|v| !v.is_null())
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
@@ -335,6 +292,7 @@ mod tests {
 
     use super::*;
     use crate::segment::ingest;
+    use crate::segment::ingest::MessageType;
 
     fn map(message: &Value) -> Mapped {
         let accepted = ingest(message, &mut HashSet::<String>::new()).expect("accepted");

@@ -26,7 +26,7 @@ mod ingest;
 mod mapping;
 mod mappings;
 
-pub use front_door::{BATCH_LIMIT, MESSAGE_LIMIT, REQUEST_LIMIT};
+pub use front_door::{BATCH_LIMIT, MESSAGE_LIMIT, REQUEST_LIMIT, compact_size};
 pub use ingest::{Accepted, IngestDrop, MessageType, SeenMessageIds, id_text, ingest};
 pub use mapping::{
     Action, Field, INTEGRATIONS_DISABLED, Mapped, MappingDrop, RehookCall, map_default,

@@ -27,6 +27,8 @@ use super::records::{
     Customer, CustomerRecord, DeliveryEntry, DeliveryOutcome, DropEntry, Event, Referral,
 };
 use crate::config::AppConfig;
+use crate::error::ErrorCode;
+use crate::segment::IngestDrop;
 
 /// Lock a mutex, recovering from poisoning: every critical section leaves its data whole.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -269,9 +271,6 @@ impl App {
     /// Mark a front-door `messageId` as seen; `true` when it had not been. The check and the
     /// mark are one `entry` step, so concurrent copies of one message cannot both pass.
     pub(crate) fn mark_message_seen(&self, message_id: &str) -> bool {
-        if self.data.seen_messages.contains_key(message_id) {
-            return false;
-        }
         match self.data.seen_messages.entry(message_id.to_owned()) {
             dashmap::mapref::entry::Entry::Occupied(_) => false,
             dashmap::mapref::entry::Entry::Vacant(free) => {
@@ -509,29 +508,21 @@ impl MappingFacts {
     }
 }
 
-/// The reasons ingestion writes (no action, no status).
-const INGESTION_REASONS: [&str; 4] = [
-    "invalid_type",
-    "missing_identity",
-    "missing_event_name",
-    "duplicate_message_id",
-];
-
-/// The Rehook codes a mapped call can be dropped with, each with its status and the action
-/// that can earn it (`None`: either). Business-rule codes may also carry `200` (drop mode
-/// `accept`).
-const REHOOK_DROPS: [(&str, u16, Option<&str>); 10] = [
-    ("REFERRAL_CODE_TAKEN", 409, Some("identify_user")),
-    ("REFERRAL_CODE_REQUIRED", 422, Some("track_event")),
-    ("REFERRAL_CODE_UNKNOWN", 422, Some("track_event")),
-    ("SELF_REFERRAL", 422, Some("track_event")),
-    ("SOURCE_ID_REQUIRED", 400, None),
-    ("INVALID_SOURCE_ID", 400, None),
-    ("INVALID_METADATA", 400, None),
-    ("INVALID_REFERRAL_CODE", 400, Some("identify_user")),
-    ("EVENT_NAME_REQUIRED", 400, Some("track_event")),
-    ("INVALID_EVENT_NAME", 400, Some("track_event")),
-];
+/// A Rehook code a mapped call can be dropped with (a business rule or a body rule of the
+/// two actions), with the action that can earn it (`None`: either). Business-rule codes may
+/// also carry `200` (drop mode `accept`).
+fn rehook_drop(reason: &str) -> Option<(ErrorCode, Option<&'static str>)> {
+    use ErrorCode::*;
+    let code = ErrorCode::parse(reason)?;
+    let only = match code {
+        ReferralCodeTaken | InvalidReferralCode => Some("identify_user"),
+        ReferralCodeRequired | ReferralCodeUnknown | SelfReferral | EventNameRequired
+        | InvalidEventName => Some("track_event"),
+        SourceIdRequired | InvalidSourceId | InvalidMetadata => None,
+        _ => return None,
+    };
+    Some((code, only))
+}
 
 /// Whether `reason` is one the mapping writes when a required field resolves to nothing.
 fn is_mapping_reason(reason: &str, action: &str) -> bool {
@@ -621,16 +612,18 @@ fn check_delivery(d: &DeliveryEntry, mappings: MappingFacts) -> Result<(), Strin
             match (action, d.status) {
                 // Ingestion: before any mapping.
                 (None, None) => {
-                    if !INGESTION_REASONS.contains(&reason) {
+                    let Some(drop) = IngestDrop::parse(reason) else {
                         return shape("a drop without an action is one of ingestion's");
-                    }
-                    let agrees = match reason {
-                        "invalid_type" => known_type.is_none(),
-                        "missing_event_name" => {
+                    };
+                    let agrees = match drop {
+                        IngestDrop::InvalidType => known_type.is_none(),
+                        IngestDrop::MissingEventName => {
                             known_type == Some(crate::segment::MessageType::Track)
                         }
-                        "duplicate_message_id" => known_type.is_some() && d.message_id.is_some(),
-                        _ => known_type.is_some(),
+                        IngestDrop::DuplicateMessageId => {
+                            known_type.is_some() && d.message_id.is_some()
+                        }
+                        IngestDrop::MissingIdentity => known_type.is_some(),
                     };
                     if !agrees {
                         return shape("the message's type and messageId do not allow that reason");
@@ -645,12 +638,12 @@ fn check_delivery(d: &DeliveryEntry, mappings: MappingFacts) -> Result<(), Strin
                 }
                 // The Rehook API refused the mapped call.
                 (Some(action), Some(status)) => {
-                    let known = REHOOK_DROPS.iter().find(|(code, ..)| *code == reason);
-                    let Some((_, rule_status, only)) = known else {
+                    let Some((code, only)) = rehook_drop(reason) else {
                         return shape("not a Rehook API refusal");
                     };
-                    let accepted_drop = status == 200 && *rule_status != 400;
-                    if status != *rule_status && !accepted_drop {
+                    let rule_status = code.status().as_u16();
+                    let accepted_drop = status == 200 && code.is_business_drop();
+                    if status != rule_status && !accepted_drop {
                         return shape(&format!(
                             "{reason} is answered {rule_status} (200 in drop mode accept for business rules)"
                         ));
@@ -713,16 +706,13 @@ fn check_delivery_log(
 
 /// A drop log entry must be one the Rehook layer could have written.
 fn check_drop(d: &DropEntry) -> Result<(), String> {
-    let status = match d.reason.as_str() {
-        "REFERRAL_CODE_TAKEN" => 409,
-        "REFERRAL_CODE_REQUIRED" | "REFERRAL_CODE_UNKNOWN" | "SELF_REFERRAL" => 422,
-        other => {
-            return Err(format!(
-                "drop {:?} has the unknown reason {other:?}",
-                d.request_id
-            ));
-        }
+    let Some(code) = ErrorCode::parse(&d.reason).filter(|c| c.is_business_drop()) else {
+        return Err(format!(
+            "drop {:?} has the unknown reason {:?}",
+            d.request_id, d.reason
+        ));
     };
+    let status = code.status().as_u16();
     if d.status != status {
         return Err(format!(
             "drop {:?} ({}) has status {}; that reason is {status}",

@@ -184,6 +184,17 @@ impl Store {
         Ok(f(registry.select(app)?))
     }
 
+    /// Run `f` on the application whose Segment write key is `write_key`, under the registry
+    /// lock; `None` when no application has that key.
+    pub(crate) fn with_write_key<T>(
+        &self,
+        write_key: &str,
+        f: impl FnOnce(&App) -> T,
+    ) -> Option<T> {
+        let registry = self.read();
+        registry.by_write_key(write_key).map(f)
+    }
+
     /// Every customer of an application, sorted by source_id.
     pub fn customers(&self, app: Option<&str>) -> Result<Vec<Customer>, ApiError> {
         self.with_app(app, App::customers)

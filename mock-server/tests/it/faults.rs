@@ -638,9 +638,9 @@ async fn an_application_added_later_runs_with_the_servers_fault() {
 
 #[test]
 fn every_fault_has_its_own_flag_name() {
-    let names: Vec<String> = Fault::ALL.iter().map(|f| f.name()).collect();
-    let unique: std::collections::BTreeSet<&String> = names.iter().collect();
-    assert_eq!(unique.len(), Fault::ALL.len(), "{names:?}");
+    let names: Vec<&str> = Fault::all().iter().map(|f| f.name()).collect();
+    let unique: std::collections::BTreeSet<&str> = names.iter().copied().collect();
+    assert_eq!(unique.len(), Fault::all().len(), "{names:?}");
     assert_eq!(
         Fault::TakenCodeClaimable.to_string(),
         "taken-code-claimable"

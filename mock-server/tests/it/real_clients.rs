@@ -4,11 +4,10 @@
 //! in-process fake; the state is then asserted exactly through the admin API. The fault
 //! setting answers the first batch with `500` to prove the SDKs' retries create nothing twice.
 //!
-//! Without the installed clients these tests fail when `CI` is set (CI must run
-//! `clients/install.sh`), and otherwise say so on stderr and pass, so that a fresh checkout's
-//! `cargo test --workspace` still works.
+//! They need the installed clients, so they are ignored by a plain `cargo test`; run them with
+//! `cargo test -p rehook-mock --test it real_clients -- --ignored` (as CI does after
+//! `clients/install.sh`). Without the clients they fail, naming what is missing.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -67,22 +66,15 @@ fn python() -> Sdk {
 }
 
 impl Sdk {
-    /// Whether the client is installed; when it is not, fail under CI and skip otherwise.
+    /// Fails, naming what is missing, unless the client is installed.
     #[track_caller]
-    fn available(&self) -> bool {
-        if self.installed.exists() {
-            return true;
-        }
-        let note = format!(
+    fn require_installed(&self) {
+        assert!(
+            self.installed.exists(),
             "the {} Segment client is not installed ({} is missing): run clients/install.sh",
             self.name,
             self.installed.display()
         );
-        assert!(std::env::var_os("CI").is_none(), "{note}");
-        // Straight to the process's stderr: the test harness captures `eprintln!` of passing
-        // tests, and this note must be seen.
-        let _ = writeln!(std::io::stderr(), "skipping: {note}");
-        false
     }
 
     /// Runs the scenario against `base_url` until it exits (bounded); asserts exit 0.
@@ -248,9 +240,7 @@ async fn front_door_journal(fake: &Fake) -> Vec<Value> {
 }
 
 async fn scenario(sdk: Sdk) {
-    if !sdk.available() {
-        return;
-    }
+    sdk.require_installed();
     let fake = Fake::start().await;
     sdk.play(fake.mock.base_url()).await;
     assert_scenario_state(&fake, &sdk).await;
@@ -261,9 +251,7 @@ async fn scenario(sdk: Sdk) {
 }
 
 async fn retried_scenario(sdk: Sdk) {
-    if !sdk.available() {
-        return;
-    }
+    sdk.require_installed();
     let fake = Fake::with(MockRehook::builder().fail_front_door_requests(1)).await;
     sdk.play(fake.mock.base_url()).await;
     // The first batch was answered 500 and stored nothing; the retry stored everything once.
@@ -279,21 +267,25 @@ async fn retried_scenario(sdk: Sdk) {
 }
 
 #[tokio::test]
+#[ignore = "needs clients/install.sh"]
 async fn analytics_node_plays_the_referral_scenario_into_the_exact_state() {
     scenario(node()).await;
 }
 
 #[tokio::test]
+#[ignore = "needs clients/install.sh"]
 async fn analytics_python_with_gzip_plays_the_referral_scenario_into_the_exact_state() {
     scenario(python()).await;
 }
 
 #[tokio::test]
+#[ignore = "needs clients/install.sh"]
 async fn analytics_node_retries_a_500_once_and_nothing_is_created_twice() {
     retried_scenario(node()).await;
 }
 
 #[tokio::test]
+#[ignore = "needs clients/install.sh"]
 async fn analytics_python_retries_a_500_once_and_nothing_is_created_twice() {
     retried_scenario(python()).await;
 }

@@ -9,6 +9,7 @@ use super::RandomOptions;
 use super::failure::{Record, Request};
 use super::steps::{self, Call, Names, Step};
 use crate::client::{Answer, ClientError};
+use crate::contract::compact;
 use crate::input::{InputMessage, Location};
 use crate::model::app::{fresh_index, is_generated_shape};
 use crate::model::{App, Customer, Endpoint, Play, Reply, Settings, Source, coerce};
@@ -343,7 +344,7 @@ impl<'c> Execution<'c> {
                 "status: expected {}, got {} {}",
                 reply.status(),
                 answer.status,
-                short(&answer.body)
+                compact(&answer.body)
             ));
         }
         let body = &answer.body;
@@ -351,7 +352,10 @@ impl<'c> Execution<'c> {
             Reply::Error { code, .. } => {
                 expect_eq("error code", Some(*code), answer.error_code())?;
                 if !body.get("message").is_some_and(Value::is_string) {
-                    return Err(format!("an error body without a message: {}", short(body)));
+                    return Err(format!(
+                        "an error body without a message: {}",
+                        compact(body)
+                    ));
                 }
                 Ok(())
             }
@@ -362,7 +366,7 @@ impl<'c> Execution<'c> {
             Reply::Customer { customer, .. } => self.customer(customer, body),
             Reply::Referrals(list) => {
                 let Some(items) = body.as_array() else {
-                    return Err(format!("expected an array, got {}", short(body)));
+                    return Err(format!("expected an array, got {}", compact(body)));
                 };
                 let got: Vec<_> = items.iter().map(|c| field_str(c, "source_id")).collect();
                 let want: Vec<_> = list.iter().map(|c| Some(c.source_id.as_str())).collect();
@@ -737,17 +741,6 @@ fn check_id(what: &str, id: Option<&str>, prefix: &str) -> Checked {
     }
 }
 
-/// A JSON value in one line, cut at 300 characters.
-pub fn short(value: &Value) -> String {
-    let text = value.to_string();
-    if text.chars().count() > 300 {
-        let cut: String = text.chars().take(300).collect();
-        format!("{cut}…")
-    } else {
-        text
-    }
-}
-
 fn describe_reply(reply: &Reply) -> String {
     match reply {
         Reply::Error { status, code } => format!("{status} {code}"),
@@ -794,7 +787,7 @@ fn describe_expect(expect: &Expect) -> String {
             (Play::Call { endpoint, body }, Some(reply)) => format!(
                 "POST {} {} -> {}",
                 endpoint.path(),
-                short(body),
+                compact(body),
                 describe_reply(reply)
             ),
             (Play::Call { .. }, None) => "a call".to_owned(),
@@ -803,7 +796,7 @@ fn describe_expect(expect: &Expect) -> String {
 }
 
 fn describe_answer(answer: &Answer) -> String {
-    format!("{} {}", answer.status, short(&answer.body))
+    format!("{} {}", answer.status, compact(&answer.body))
 }
 
 fn describe_delivery(delivery: &Delivery) -> String {

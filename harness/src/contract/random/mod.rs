@@ -67,6 +67,10 @@ pub struct RandomOptions {
     pub api_key: String,
     /// A proptest regression file: failing seeds are saved there and re-run first.
     pub regressions: Option<&'static str>,
+    /// A bound on the time spent shrinking a failure, so that shrinking against a slow real
+    /// server ends (120 s by default). `None`: only the shrink iterations (1,024) bound it, so
+    /// a failure shrinks to the same steps on any machine, as tests need.
+    pub max_shrink_time: Option<std::time::Duration>,
 }
 
 impl Default for RandomOptions {
@@ -82,6 +86,7 @@ impl Default for RandomOptions {
             salt: 0,
             api_key: DEFAULT_API_KEY.to_owned(),
             regressions: None,
+            max_shrink_time: Some(std::time::Duration::from_secs(120)),
         }
     }
 }
@@ -162,7 +167,10 @@ pub fn run(client: &Client, options: &RandomOptions) -> Result<RandomReport, Ran
         cases: options.cases,
         // Bounded, so that shrinking against a slow real server ends.
         max_shrink_iters: 1024,
-        max_shrink_time: 120_000,
+        // 0: no time bound, only the iterations.
+        max_shrink_time: options.max_shrink_time.map_or(0, |t| {
+            u32::try_from(t.as_millis()).unwrap_or(u32::MAX).max(1)
+        }),
         failure_persistence: None,
         ..Config::default()
     };

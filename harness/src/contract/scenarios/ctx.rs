@@ -79,6 +79,15 @@ impl Got {
         &self.response.body
     }
 
+    /// The answer as the replay reads answers.
+    pub(crate) fn answer(&self) -> crate::client::Answer {
+        crate::client::Answer {
+            status: self.response.status,
+            body: self.response.body.clone(),
+            request_id: None,
+        }
+    }
+
     /// The answer's `x-request-id`.
     pub fn request_id(&self) -> Option<&str> {
         self.response.request_id.as_deref()
@@ -228,21 +237,10 @@ pub(crate) fn is_id(value: &Value, prefix: &str) -> bool {
     })
 }
 
-/// Whether `code` looks generated: six letters A–Z.
-pub(crate) fn is_generated_code(code: &str) -> bool {
-    code.len() == 6 && code.chars().all(|c| c.is_ascii_uppercase())
-}
+/// Whether `code` looks generated (six letters A–Z): the model's own test.
+pub(crate) use crate::model::app::is_generated_shape as is_generated_code;
 
-/// JSON on one line, cut at 300 characters.
-pub(crate) fn compact(value: &Value) -> String {
-    let text = value.to_string();
-    if text.chars().count() > 300 {
-        let cut: String = text.chars().take(300).collect();
-        format!("{cut}…")
-    } else {
-        text
-    }
-}
+pub(crate) use crate::contract::compact;
 
 /// What became of a Segment message the harness played.
 #[derive(Debug, Clone)]
@@ -481,43 +479,26 @@ impl<'t> Ctx<'t> {
                 reason: Some(reason),
                 answer: None,
             },
-            Ok(Mapped::Filtered) => Played {
-                outcome: "filtered",
-                reason: None,
-                answer: None,
-            },
-            Ok(Mapped::Disabled) => Played {
-                outcome: "filtered",
-                reason: Some(segment::INTEGRATIONS_DISABLED.to_owned()),
-                answer: None,
-            },
-            Ok(Mapped::Dropped { reason, .. }) => Played {
-                outcome: "dropped",
-                reason: Some(reason.reason().to_owned()),
-                answer: None,
-            },
             Ok(Mapped::Call(call)) => {
                 let got = match call.action {
                     Action::IdentifyUser => self.upsert(call.body).await?,
                     Action::TrackEvent => self.invoke(call.body).await?,
                 };
-                // As `replay` reads answers: 2xx delivered (or an accepted drop), 4xx dropped
-                // with the code, anything else an error.
-                let (outcome, reason) = match got.code() {
-                    200..=299 if got.at("/status") == "dropped" => {
-                        ("dropped", got.at("/reason").as_str().map(str::to_owned))
-                    }
-                    200..=299 => ("delivered", None),
-                    400..=499 => ("dropped", got.error_code()),
-                    status => (
-                        "error",
-                        Some(got.error_code().unwrap_or_else(|| format!("HTTP_{status}"))),
-                    ),
-                };
+                // As `replay` reads answers.
+                let (outcome, reason) = crate::replay::classify(&got.answer());
                 Played {
-                    outcome,
+                    outcome: outcome.as_str(),
                     reason,
                     answer: Some(got),
+                }
+            }
+            Ok(mapped) => {
+                let (outcome, reason) = crate::replay::outcome_of(&mapped)
+                    .unwrap_or((crate::replay::Outcome::Filtered, None));
+                Played {
+                    outcome: outcome.as_str(),
+                    reason,
+                    answer: None,
                 }
             }
         };
