@@ -396,6 +396,7 @@ pub async fn check_with(
             seed: options.seed,
             salt: run_salt(&options.run_id),
             admin: env.no_admin.is_none(),
+            conversion_event: options.conversion_event.clone(),
             ..race::RaceOptions::default()
         };
         let client = client.clone();
