@@ -501,8 +501,11 @@ impl<'t> Ctx<'t> {
             .cloned())
     }
 
-    /// Sends one Segment message: through the target's front door when it has one (see
-    /// [`Ctx::deliver`]), else played by the harness (see [`Ctx::play_locally`]).
+    /// Sends one Segment message. Through the target's front door when it has one: posted
+    /// alone to `POST /v1/batch` (given a `messageId` of the scenario's when it has none),
+    /// its outcome read from the delivery log entries after the log's length before the post.
+    /// Without one, played by the harness: ingestion and the default mapping here, the
+    /// mapped call to the target; an outcome decided without a call is marked and not checked.
     pub async fn play(&mut self, message: Value) -> Step<Played> {
         let (message, played) = if self.front_door {
             self.deliver(message).await?
