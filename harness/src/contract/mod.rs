@@ -296,7 +296,8 @@ pub async fn admin_unavailable(target: &Target) -> Option<String> {
 /// Whether the Segment scenarios can go through the target's front door: `None` when
 /// `POST /v1/batch` with an empty batch and the target's write key answers
 /// `200 {"success": true}` and `GET /__admin/deliveries?limit=0` answers `200` with
-/// `x-delivery-log-length`, else why not.
+/// `x-delivery-log-length` (and, where `GET /__admin/config` answers, the application under
+/// check owns the write key), else why not.
 pub async fn front_door_unavailable(target: &Target) -> Option<String> {
     let probe =
         Request::new("POST", Api::Segment, "/v1/batch").json(serde_json::json!({"batch": []}));
@@ -310,6 +311,24 @@ pub async fn front_door_unavailable(target: &Target) -> Option<String> {
             ));
         }
         Err(e) => return Some(format!("POST /v1/batch got no answer: {e}")),
+    }
+    // A server that says which application owns which write key (the fake's config) must
+    // give this one to the application under check, or its deliveries land elsewhere.
+    if let Ok(r) = target
+        .send(&Request::new("GET", Api::Admin, "/config"))
+        .await
+        && r.status == 200
+        && let Some(apps) = r.body["applications"].as_array()
+        && let Some(app) = apps.iter().find(|a| a["api_key"] == target.api_key())
+        && !app["write_keys"]
+            .as_array()
+            .is_some_and(|keys| keys.iter().any(|k| k == target.write_key()))
+    {
+        return Some(format!(
+            "the application {:?} does not own the write key {:?} (GET /__admin/config)",
+            target.api_key(),
+            target.write_key()
+        ));
     }
     match target
         .send(&Request::new("GET", Api::Admin, "/deliveries?limit=0"))

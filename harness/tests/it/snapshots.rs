@@ -166,6 +166,14 @@ async fn the_fake_answers_the_front_door_probe() {
         rehook_harness::contract::front_door_unavailable(&target).await,
         None
     );
+    let unowned = target.with_write_key("wk_nobody");
+    assert_eq!(
+        rehook_harness::contract::front_door_unavailable(&unowned).await,
+        Some(
+            "the application \"rk_test_key\" does not own the write key \"wk_nobody\" (GET /__admin/config)"
+                .to_owned()
+        )
+    );
 }
 
 #[tokio::test]
