@@ -199,6 +199,12 @@ struct CheckArgs {
     /// Skip the concurrency race.
     #[arg(long)]
     no_race: bool,
+
+    /// Write key of the target's Segment front door: the Segment scenarios post their
+    /// messages to /v1/batch with it and read the outcomes from the delivery log when the
+    /// door takes an empty batch; without a front door the harness plays ingestion itself.
+    #[arg(long, value_name = "KEY", default_value = DEFAULT_WRITE_KEY)]
+    write_key: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -421,6 +427,7 @@ async fn run_check(args: CheckArgs) -> Result<ExitCode, Unusable> {
         scenarios: (!args.scenario.is_empty()).then(|| args.scenario.clone()),
         random: !args.no_random,
         race: !args.no_race,
+        write_key: args.write_key.clone(),
     };
     if !contract::valid_run_id(&options.run_id) {
         return Err(Unusable(anyhow::anyhow!(
@@ -458,9 +465,13 @@ async fn run_check(args: CheckArgs) -> Result<ExitCode, Unusable> {
         fake,
         label,
     } = connect(&args.target, |key, secret| {
+        let mut app = rehook_mock::AppConfig::new(key, secret);
+        if !app.write_keys.contains(&options.write_key) {
+            app.write_keys.push(options.write_key.clone());
+        }
         rehook_mock::MockRehook::builder()
             .seed(options.seed)
-            .app(rehook_mock::AppConfig::new(key, secret))
+            .app(app)
             .conversion_event(options.conversion_event.clone())
     })
     .await?;

@@ -46,6 +46,8 @@ pub struct CheckOptions {
     pub random: bool,
     /// Whether to run the concurrency race.
     pub race: bool,
+    /// The write key of the target's Segment front door.
+    pub write_key: String,
 }
 
 impl Default for CheckOptions {
@@ -58,6 +60,7 @@ impl Default for CheckOptions {
             scenarios: None,
             random: true,
             race: true,
+            write_key: crate::via_segment::DEFAULT_WRITE_KEY.to_owned(),
         }
     }
 }
@@ -290,6 +293,56 @@ pub async fn admin_unavailable(target: &Target) -> Option<String> {
     }
 }
 
+/// Whether the Segment scenarios can go through the target's front door: `None` when
+/// `POST /v1/batch` with an empty batch and the target's write key answers
+/// `200 {"success": true}` and `GET /__admin/deliveries?limit=0` answers `200` with
+/// `x-delivery-log-length` (and, where `GET /__admin/config` answers, the application under
+/// check owns the write key), else why not.
+pub async fn front_door_unavailable(target: &Target) -> Option<String> {
+    let probe =
+        Request::new("POST", Api::Segment, "/v1/batch").json(serde_json::json!({"batch": []}));
+    match target.send(&probe).await {
+        Ok(r) if r.status == 200 && r.body["success"] == true => {}
+        Ok(r) => {
+            return Some(format!(
+                "POST /v1/batch with write key {:?} answered {}",
+                target.write_key(),
+                r.status
+            ));
+        }
+        Err(e) => return Some(format!("POST /v1/batch got no answer: {e}")),
+    }
+    // A server that says which application owns which write key (the fake's config) must
+    // give this one to the application under check, or its deliveries land elsewhere.
+    if let Ok(r) = target
+        .send(&Request::new("GET", Api::Admin, "/config"))
+        .await
+        && r.status == 200
+        && let Some(apps) = r.body["applications"].as_array()
+        && let Some(app) = apps.iter().find(|a| a["api_key"] == target.api_key())
+        && !app["write_keys"]
+            .as_array()
+            .is_some_and(|keys| keys.iter().any(|k| k == target.write_key()))
+    {
+        return Some(format!(
+            "the application {:?} does not own the write key {:?} (GET /__admin/config)",
+            target.api_key(),
+            target.write_key()
+        ));
+    }
+    match target
+        .send(&Request::new("GET", Api::Admin, "/deliveries?limit=0"))
+        .await
+    {
+        Ok(r) if r.status == 200 && r.headers.contains_key("x-delivery-log-length") => None,
+        Ok(r) => Some(format!(
+            "GET /__admin/deliveries answered {} without x-delivery-log-length",
+            r.status
+        )),
+        Err(e) => Some(format!("GET /__admin/deliveries got no answer: {e}")),
+    }
+}
+
 /// Runs the contract against the server behind `client`: the selected named scenarios in
 /// order, then (when asked) the randomised sequences and the race.
 ///
@@ -306,11 +359,12 @@ pub async fn check_with(
     options: &CheckOptions,
     mut on_case: impl FnMut(&Case),
 ) -> CheckReport {
-    let target = Target::new(client);
+    let target = Target::new(client).with_write_key(&options.write_key);
     let env = scenarios::Env {
         run_id: options.run_id.clone(),
         conversion_event: options.conversion_event.clone(),
         no_admin: admin_unavailable(&target).await,
+        no_front_door: front_door_unavailable(&target).await,
     };
     let mut report = CheckReport {
         target: client.base_url().to_owned(),
@@ -361,6 +415,7 @@ pub async fn check_with(
             seed: options.seed,
             salt: run_salt(&options.run_id),
             admin: env.no_admin.is_none(),
+            conversion_event: options.conversion_event.clone(),
             ..race::RaceOptions::default()
         };
         let client = client.clone();

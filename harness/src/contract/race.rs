@@ -13,6 +13,14 @@
 //! 3. **creates of one source_id**: `tasks` calls create the same source_id, each with its own
 //!    metadata key. Exactly one `201`, the rest `200`; every key is present afterwards.
 //!
+//! 4. **friends converting with one code**: `tasks` friends send a conversion event with one
+//!    advocate's code at once. Each is `200` and `attributed` to the advocate; the advocate's
+//!    `referral_count` is `tasks` and its referral list holds every friend once.
+//! 5. **one friend converting with two codes**: one friend sends two conversion events at
+//!    once, each with another advocate's code. Exactly one is `attributed`, the other
+//!    `already_referred`; the friend is referred by the winner, whose count is 1, and the
+//!    other advocate's count stays 0.
+//!
 //! With the admin API, the whole application's codes are checked to be unique at the end.
 //! Like [`super::random::run`], [`run`] is synchronous and owns a runtime: call it from a plain
 //! thread or `spawn_blocking`.
@@ -42,6 +50,8 @@ pub struct RaceOptions {
     /// Whether the target serves `/__admin` (then every code of the application is checked
     /// for uniqueness at the end).
     pub admin: bool,
+    /// The application's conversion event (the conversion races send it).
+    pub conversion_event: String,
 }
 
 impl Default for RaceOptions {
@@ -53,6 +63,7 @@ impl Default for RaceOptions {
             codes: 3,
             rounds: 4,
             admin: true,
+            conversion_event: "signup".to_owned(),
         }
     }
 }
@@ -66,6 +77,8 @@ pub struct RaceReport {
     pub claims: usize,
     /// Concurrent creates of one source_id sent.
     pub creates: usize,
+    /// Concurrent conversion events sent.
+    pub conversions: usize,
     /// All HTTP calls made.
     pub calls: usize,
 }
@@ -96,7 +109,7 @@ impl fmt::Display for RaceFailure {
 impl std::error::Error for RaceFailure {}
 
 /// The rule the race checks, in one sentence (printed with a failure).
-pub const RULE: &str = "concurrent claims of one code give it exactly one owner (the others 409 REFERRAL_CODE_TAKEN and unchanged), concurrent creates of one source_id make one customer (one 201) and lose no update";
+pub const RULE: &str = "concurrent claims of one code give it exactly one owner (the others 409 REFERRAL_CODE_TAKEN and unchanged), concurrent creates of one source_id make one customer (one 201) and lose no update, concurrent conversions count every friend once and refer a friend to exactly one advocate";
 
 fn fail(problem: impl Into<String>, evidence: Vec<String>) -> RaceFailure {
     RaceFailure {
@@ -143,6 +156,10 @@ async fn race(client: &Client, options: &RaceOptions) -> Result<RaceReport, Race
         race.claims_by_existing_customers(&prefix, tasks, codes)
             .await?;
         race.creates_of_one_source_id(&prefix, tasks).await?;
+        race.friends_converting_with_one_code(&prefix, tasks, &options.conversion_event)
+            .await?;
+        race.one_friend_converting_with_two_codes(&prefix, &options.conversion_event)
+            .await?;
     }
     if options.admin {
         race.report.calls += 1;
@@ -169,11 +186,36 @@ async fn race(client: &Client, options: &RaceOptions) -> Result<RaceReport, Race
 impl Race<'_> {
     /// Sends every body to `POST /customers` at once; answers in the bodies' order.
     async fn upsert_all(&mut self, bodies: &[Value]) -> Result<Vec<Answer>, RaceFailure> {
+        self.send_all(bodies, false).await
+    }
+
+    /// Sends every body to `POST /events/invoke` at once; answers in the bodies' order.
+    async fn invoke_all(&mut self, bodies: &[Value]) -> Result<Vec<Answer>, RaceFailure> {
+        self.send_all(bodies, true).await
+    }
+
+    async fn send_all(
+        &mut self,
+        bodies: &[Value],
+        invoke: bool,
+    ) -> Result<Vec<Answer>, RaceFailure> {
+        let endpoint = if invoke {
+            "POST /events/invoke"
+        } else {
+            "POST /customers"
+        };
         let mut set = tokio::task::JoinSet::new();
         for (i, body) in bodies.iter().enumerate() {
             let client = self.client.clone();
             let body = body.clone();
-            set.spawn(async move { (i, client.upsert_customer(&body).await) });
+            set.spawn(async move {
+                let answer = if invoke {
+                    client.invoke_event(&body).await
+                } else {
+                    client.upsert_customer(&body).await
+                };
+                (i, answer)
+            });
         }
         self.report.calls += bodies.len();
         let mut answers: Vec<Option<Answer>> = vec![None; bodies.len()];
@@ -182,7 +224,7 @@ impl Race<'_> {
                 joined.map_err(|e| fail(format!("a racing call panicked: {e}"), Vec::new()))?;
             let answer = answer.map_err(|e| {
                 fail(
-                    format!("POST /customers got no answer: {}", crate::error_text(&e)),
+                    format!("{endpoint} got no answer: {}", crate::error_text(&e)),
                     vec![bodies[i].to_string()],
                 )
             })?;
@@ -466,6 +508,175 @@ impl Race<'_> {
                 format!(
                     "{race}: its code {code:?} validates to {} {}",
                     owner.status, owner.body
+                ),
+                evidence,
+            ));
+        }
+        Ok(())
+    }
+
+    /// Creates `source_id` with `code`; a failure unless `201`.
+    async fn advocate(
+        &mut self,
+        race: &str,
+        source_id: &str,
+        code: &str,
+    ) -> Result<(), RaceFailure> {
+        let body = json!({"source_id": source_id, "referral_code": code});
+        self.report.calls += 1;
+        let answer = self
+            .client
+            .upsert_customer(&body)
+            .await
+            .map_err(|e| fail(crate::error_text(&e), vec![body.to_string()]))?;
+        if answer.status != 201 {
+            return Err(fail(
+                format!(
+                    "{race}: creating the advocate answered {} {}",
+                    answer.status, answer.body
+                ),
+                vec![body.to_string()],
+            ));
+        }
+        Ok(())
+    }
+
+    /// The `referral_count` of `source_id` (`GET /customers/{id}`).
+    async fn count(&mut self, source_id: &str) -> Result<Value, RaceFailure> {
+        let got = self.get(&["customers", source_id]).await?;
+        Ok(if got.status == 200 {
+            got.body["referral_count"].clone()
+        } else {
+            json!(format!("GET answered {}", got.status))
+        })
+    }
+
+    async fn friends_converting_with_one_code(
+        &mut self,
+        prefix: &str,
+        tasks: usize,
+        conversion: &str,
+    ) -> Result<(), RaceFailure> {
+        let race = "friends converting with one code";
+        let (advocate, code) = (format!("{prefix}-adv"), format!("{prefix}-C"));
+        self.advocate(race, &advocate, &code).await?;
+        let bodies: Vec<Value> = (0..tasks)
+            .map(|i| {
+                json!({"event_name": conversion, "source_id": format!("{prefix}-friend{i}"),
+                       "metadata": {"referral_code": code}})
+            })
+            .collect();
+        self.report.conversions += tasks;
+        let answers = self.invoke_all(&bodies).await?;
+        let evidence: Vec<String> = bodies
+            .iter()
+            .zip(&answers)
+            .map(|(b, a)| format!("{b} -> {} {}", a.status, a.body))
+            .collect();
+        let attributed = json!({"advocate": advocate, "status": "attributed"});
+        if answers
+            .iter()
+            .any(|a| a.status != 200 || a.body["referral"] != attributed)
+        {
+            return Err(fail(
+                format!("{race}: every conversion must be 200 and attributed to {advocate:?}"),
+                evidence,
+            ));
+        }
+        let count = self.count(&advocate).await?;
+        if count != json!(tasks) {
+            return Err(fail(
+                format!(
+                    "{race}: {tasks} friends converted but {advocate:?} has referral_count {count}"
+                ),
+                evidence,
+            ));
+        }
+        let list = self
+            .client
+            .referral_list(&advocate)
+            .await
+            .map_err(|e| fail(crate::error_text(&e), Vec::new()))?;
+        self.report.calls += 1;
+        let listed: BTreeSet<&str> = list
+            .body
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["source_id"].as_str())
+            .collect();
+        let sent: BTreeSet<&str> = bodies
+            .iter()
+            .filter_map(|b| b["source_id"].as_str())
+            .collect();
+        let entries = list.body.as_array().map_or(0, Vec::len);
+        if list.status != 200 || listed != sent || entries != tasks {
+            return Err(fail(
+                format!(
+                    "{race}: the referral list of {advocate:?} must hold each of the {tasks} friends once"
+                ),
+                vec![format!("referral list -> {} {}", list.status, list.body)],
+            ));
+        }
+        Ok(())
+    }
+
+    async fn one_friend_converting_with_two_codes(
+        &mut self,
+        prefix: &str,
+        conversion: &str,
+    ) -> Result<(), RaceFailure> {
+        let race = "one friend converting with two codes";
+        let friend = format!("{prefix}-dual");
+        let advocates = [format!("{prefix}-advX"), format!("{prefix}-advY")];
+        let codes = [format!("{prefix}-X"), format!("{prefix}-Y")];
+        for (advocate, code) in advocates.iter().zip(&codes) {
+            self.advocate(race, advocate, code).await?;
+        }
+        let bodies: Vec<Value> = codes
+            .iter()
+            .map(|code| {
+                json!({"event_name": conversion, "source_id": friend,
+                       "metadata": {"referral_code": code}})
+            })
+            .collect();
+        self.report.conversions += bodies.len();
+        let answers = self.invoke_all(&bodies).await?;
+        let evidence: Vec<String> = bodies
+            .iter()
+            .zip(&answers)
+            .map(|(b, a)| format!("{b} -> {} {}", a.status, a.body))
+            .collect();
+        let statuses: Vec<&str> = answers
+            .iter()
+            .map(|a| a.body["referral"]["status"].as_str().unwrap_or(""))
+            .collect();
+        let winner = statuses.iter().position(|s| *s == "attributed");
+        let wins = statuses.iter().filter(|s| **s == "attributed").count();
+        let Some(winner) = winner.filter(|_| {
+            wins == 1
+                && answers.iter().all(|a| a.status == 200)
+                && statuses.contains(&"already_referred")
+        }) else {
+            return Err(fail(
+                format!(
+                    "{race}: exactly one conversion must be attributed, the other already_referred"
+                ),
+                evidence,
+            ));
+        };
+        let (won, lost) = (&advocates[winner], &advocates[1 - winner]);
+        let got = self.get(&["customers", &friend]).await?;
+        let (won_count, lost_count) = (self.count(won).await?, self.count(lost).await?);
+        if got.body["referred_by"] != won.as_str()
+            || won_count != json!(1)
+            || lost_count != json!(0)
+        {
+            let mut evidence = evidence;
+            evidence.push(format!("GET friend -> {} {}", got.status, got.body));
+            return Err(fail(
+                format!(
+                    "{race}: {friend:?} must be referred by {won:?} (count 1, got {won_count}) only; {lost:?} must keep count 0 (got {lost_count})"
                 ),
                 evidence,
             ));

@@ -20,8 +20,14 @@ use crate::error_text::error_text;
 /// How long one call may take before it counts as no answer.
 const TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The answer headers a scenario may check, and the only ones recorded.
-const KEPT_HEADERS: [&str; 3] = ["allow", "content-type", "www-authenticate"];
+/// The answer headers a scenario may check, and the only ones recorded
+/// (`x-delivery-log-length` is the delivery log's cursor).
+const KEPT_HEADERS: [&str; 4] = [
+    "allow",
+    "content-type",
+    "www-authenticate",
+    "x-delivery-log-length",
+];
 
 /// Which API a request goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -31,13 +37,16 @@ pub enum Api {
     Rehook,
     /// The admin API, under the base URL's origin at `/__admin`, for the client's application.
     Admin,
+    /// The Segment front door, under the base URL's origin (`/v1/batch`), with the write key.
+    Segment,
 }
 
 /// The `Authorization` a request carries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Auth {
-    /// The client's own: Basic for the Rehook API, the admin token (if any) for the admin API.
+    /// The client's own: Basic for the Rehook API, the admin token (if any) for the admin API,
+    /// `Basic base64(writeKey:)` for the Segment front door.
     Client,
     /// No `Authorization` header.
     Missing,
@@ -189,6 +198,7 @@ pub struct Target {
     authorization: HeaderValue,
     api_key: String,
     admin_token: Option<String>,
+    write_key: String,
 }
 
 impl Target {
@@ -211,7 +221,19 @@ impl Target {
             authorization: client.authorization().clone(),
             api_key: client.api_key().to_owned(),
             admin_token: client.admin_token().map(str::to_owned),
+            write_key: crate::via_segment::DEFAULT_WRITE_KEY.to_owned(),
         }
+    }
+
+    /// The same target, calling its Segment front door with `write_key`.
+    pub fn with_write_key(mut self, write_key: &str) -> Self {
+        write_key.clone_into(&mut self.write_key);
+        self
+    }
+
+    /// The write key the Segment front door is called with.
+    pub fn write_key(&self) -> &str {
+        &self.write_key
     }
 
     /// The application's API key.
@@ -233,6 +255,7 @@ impl Target {
                 url.push_str(&key);
                 url
             }
+            Api::Segment => format!("{}{}", self.origin, request.path),
         }
     }
 
@@ -248,6 +271,9 @@ impl Target {
                 if let Some(token) = &self.admin_token {
                     builder = builder.bearer_auth(token);
                 }
+            }
+            (Auth::Client, Api::Segment) => {
+                builder = builder.basic_auth(&self.write_key, Some(""));
             }
             (Auth::Missing, _) => {}
             (Auth::Header(value), _) => builder = builder.header(AUTHORIZATION, value),
@@ -311,6 +337,10 @@ impl Target {
                 if self.admin_token.is_some() {
                     line.push_str(" -H \"authorization: Bearer $REHOOK_ADMIN_TOKEN\"");
                 }
+            }
+            (Auth::Client, Api::Segment) => {
+                line.push_str(" -u ");
+                line.push_str(&shell_quote(&format!("{}:", self.write_key)));
             }
             (Auth::Missing, _) => {}
             (Auth::Header(value), _) => {

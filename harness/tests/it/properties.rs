@@ -204,6 +204,8 @@ async fn racing_claims_and_creates_on_the_fake_keep_codes_unique_and_lose_no_upd
     assert_eq!(report.contested_codes, 24);
     assert_eq!(report.claims, 4 * 2 * 16);
     assert_eq!(report.creates, 4 * 16);
+    // 4 rounds × (16 friends with one code + one friend with two codes).
+    assert_eq!(report.conversions, 4 * (16 + 2));
 }
 
 /// A deliberately wrong server: `POST /customers` answers `201` with a well-formed customer
@@ -497,4 +499,28 @@ async fn a_printed_curl_line_runs_in_a_shell_with_the_secret_from_the_environmen
     let read: serde_json::Value =
         serde_json::from_str(&run_in_shell(read_back, mock.api_secret()).await).expect("JSON");
     assert_eq!(read, created, "{read_back}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_reattributes_a_referred_friend_fails_the_conversion_race() {
+    let mock = MockRehook::builder()
+        .seed(5)
+        .fault(rehook_mock::Fault::ReferredFriendReattributed)
+        .start()
+        .await;
+    let client = client_for(&mock);
+    let options = race::RaceOptions {
+        seed: 5,
+        rounds: 1,
+        ..race::RaceOptions::default()
+    };
+    let failure = tokio::task::spawn_blocking(move || race::run(&client, &options))
+        .await
+        .expect("the race does not panic")
+        .expect_err("two attributions of one friend are caught");
+    assert_eq!(
+        failure.problem,
+        "one friend converting with two codes: exactly one conversion must be attributed, the other already_referred"
+    );
+    assert_eq!(failure.evidence.len(), 2, "{failure}");
 }

@@ -69,6 +69,9 @@ async fn record(scenario: &Scenario) -> Value {
         run_id: RUN_ID.to_owned(),
         conversion_event: "signup".to_owned(),
         no_admin: None,
+        // The fake has a front door (`the_fake_answers_the_front_door_probe`); the probe is
+        // left out here so that it takes none of the seeded request ids.
+        no_front_door: None,
     };
     let run = scenarios::run(&target, scenario, &env).await;
     assert_eq!(run.outcome, Outcome::Passed, "{}", scenario.name);
@@ -156,6 +159,24 @@ fn every_snapshot_belongs_to_a_scenario_of_its_group() {
 }
 
 #[tokio::test]
+async fn the_fake_answers_the_front_door_probe() {
+    let mock = MockRehook::builder().seed(SEED).start().await;
+    let target = Target::new(&client_for(&mock));
+    assert_eq!(
+        rehook_harness::contract::front_door_unavailable(&target).await,
+        None
+    );
+    let unowned = target.with_write_key("wk_nobody");
+    assert_eq!(
+        rehook_harness::contract::front_door_unavailable(&unowned).await,
+        Some(
+            "the application \"rk_test_key\" does not own the write key \"wk_nobody\" (GET /__admin/config)"
+                .to_owned()
+        )
+    );
+}
+
+#[tokio::test]
 async fn the_same_seed_records_the_same_calls_and_codes() {
     let all = scenarios::all();
     let scenario = all
@@ -168,5 +189,65 @@ async fn the_same_seed_records_the_same_calls_and_codes() {
     assert!(
         code.as_str().is_some_and(|c| c.len() == 6),
         "a generated code: {code}"
+    );
+}
+
+#[tokio::test]
+async fn without_a_front_door_segment_outcomes_decided_by_the_harness_are_marked() {
+    let mock = MockRehook::builder().seed(SEED).start().await;
+    let target = Target::new(&client_for(&mock));
+    let env = Env {
+        run_id: RUN_ID.to_owned(),
+        conversion_event: "signup".to_owned(),
+        no_admin: None,
+        no_front_door: Some("no front door".to_owned()),
+    };
+    let all = scenarios::all();
+    let find = |name: &str| {
+        all.iter()
+            .find(|s| s.name == name)
+            .expect("the scenario exists")
+    };
+    let dropped = scenarios::run(&target, find("segment.missing_identity_is_dropped"), &env).await;
+    assert_eq!(dropped.outcome, Outcome::Passed);
+    let entries = json!(dropped.transcript);
+    assert_eq!(
+        entries,
+        json!([
+            {"segment": {"type": "identify", "traits": {"plan": "free"}},
+             "outcome": "dropped", "reason": "missing_identity",
+             "note": "ingestion played by the harness"},
+            {"segment": {"type": "track", "userId": "", "anonymousId": null, "event": "x"},
+             "outcome": "dropped", "reason": "missing_identity",
+             "note": "ingestion played by the harness"},
+        ])
+    );
+    // An outcome that came from the target's answer is not marked.
+    let refused = scenarios::run(
+        &target,
+        find("segment.refused_call_is_dropped_with_the_code"),
+        &env,
+    )
+    .await;
+    assert_eq!(refused.outcome, Outcome::Passed);
+    let segments: Vec<Value> = json!(refused.transcript)
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter(|e| e.get("segment").is_some())
+        .cloned()
+        .collect();
+    assert_eq!(segments.len(), 3);
+    assert!(
+        segments.iter().all(|e| e.get("note").is_none()),
+        "{segments:?}"
+    );
+    assert!(
+        json!(refused.transcript)
+            .as_array()
+            .expect("a list")
+            .iter()
+            .all(|e| e["call"] != "POST /v1/batch"),
+        "nothing goes to the front door"
     );
 }

@@ -55,6 +55,10 @@ mod catalogue {
         /// is `409`, validate-code of `abc` finds `ABC`'s owner, and a conversion with `abc`
         /// is attributed to `ABC`'s owner.
         CodeMatchCaseInsensitive,
+        /// The front door skips its `messageId` check: a message whose `messageId` was seen
+        /// before is delivered again (its mapped call made a second time) instead of being
+        /// dropped as `duplicate_message_id`.
+        DuplicateMessageIdDelivered,
     }
 
     impl Fault {

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use super::ingest::Accepted;
 use super::{Action, Mapped, RehookCall, id_text, ingest};
+use crate::rehook::fault::fault;
 use crate::rehook::{self, Call, CallContext};
 use crate::store::ids::now;
 use crate::store::{App, DeliveryEntry, DeliveryOutcome};
@@ -46,7 +47,8 @@ pub(crate) fn deliver(app: &App, message: &Value, request_id: &str) -> DeliveryE
         reason: None,
         at: now.clone(),
     };
-    let mut seen = |id: &str| app.mark_message_seen(id);
+    let mut seen =
+        |id: &str| app.mark_message_seen(id) || fault!(app.config, DuplicateMessageIdDelivered);
     let outcomes = match ingest(message, &mut seen) {
         Err(drop) => {
             let mut entry = base;

@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use rehook_mock::{Fault, MockRehook};
 use serde_json::{Value, json};
 
-use crate::support::{Fake, Reply};
+use crate::support::{Fake, Reply, basic, send};
 
 /// A fault-free fake and one running `fault`, with the same seed.
 async fn fakes(fault: Fault) -> (Fake, Fake) {
@@ -697,5 +697,46 @@ async fn the_binary_runs_with_a_fault_given_by_a_hidden_flag() {
     assert!(
         stderr.contains("deliberate fault") && stderr.contains("create-answers-ok"),
         "the start warns about the fault: {stderr}"
+    );
+}
+
+#[tokio::test]
+async fn duplicate_message_id_delivered_makes_the_mapped_call_of_a_repeated_message_again() {
+    let (clean, faulty) = traces(Fault::DuplicateMessageIdDelivered, async |fake| {
+        let mut outcomes = Vec::new();
+        for plan in ["first", "second"] {
+            let message = json!({"type": "identify", "userId": "ada", "messageId": "m-1",
+                                 "traits": {"plan": plan}});
+            let reply = send(
+                fake.request(reqwest::Method::POST, "/v1/batch")
+                    .header("authorization", basic("wk_test", ""))
+                    .json(&json!({"batch": [message]})),
+            )
+            .await;
+            assert_eq!(reply.status, 200, "{:?}", reply.body);
+            outcomes.push(reply.body["success"].clone());
+        }
+        let log = fake.admin_get("/__admin/deliveries").await;
+        let entries: Vec<Value> = log
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|e| json!([e["outcome"], e["status"], e["reason"]]))
+            .collect();
+        json!({"answers": outcomes, "log": entries,
+               "plan": customer(fake, "ada").await["metadata"]["plan"]})
+    })
+    .await;
+    assert_eq!(
+        clean,
+        json!({"answers": [true, true],
+               "log": [["delivered", 201, null], ["dropped", null, "duplicate_message_id"]],
+               "plan": "first"})
+    );
+    assert_eq!(
+        faulty,
+        json!({"answers": [true, true],
+               "log": [["delivered", 201, null], ["delivered", 200, null]],
+               "plan": "second"})
     );
 }

@@ -46,10 +46,12 @@ pub enum Entry {
         #[serde(skip_serializing_if = "Option::is_none")]
         error: Option<String>,
     },
-    /// A Segment message the harness played (ingestion, then the destination's mapping); the
-    /// Rehook call it made, if any, is the entry before it.
+    /// A Segment message and what became of it: through the target's front door, the
+    /// outcome its delivery log gave (the calls before it are the post and the log reads);
+    /// without one, as the harness played it (ingestion, then the destination's mapping;
+    /// the Rehook call it made, if any, is the entry before it).
     Segment {
-        /// The message.
+        /// The message, as sent.
         #[serde(rename = "segment")]
         message: Value,
         /// `delivered`, `dropped`, `filtered` or `error`.
@@ -57,6 +59,10 @@ pub enum Entry {
         /// Why it was dropped: the ingestion or mapping reason, or the Rehook code.
         #[serde(skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
+        /// `ingestion played by the harness` when the outcome was decided locally (no front
+        /// door): such an outcome is shown, not checked.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        note: Option<&'static str>,
     },
 }
 
@@ -242,20 +248,32 @@ pub(crate) use crate::model::app::is_generated_shape as is_generated_code;
 
 pub(crate) use crate::contract::compact;
 
-/// What became of a Segment message the harness played.
+/// The note on a Segment outcome the harness decided itself.
+pub const PLAYED_BY_THE_HARNESS: &str = "ingestion played by the harness";
+
+/// What became of a Segment message.
 #[derive(Debug, Clone)]
 pub struct Played {
     /// `delivered`, `dropped`, `filtered` or `error`.
-    pub outcome: &'static str,
+    pub outcome: String,
     /// Why it was dropped.
     pub reason: Option<String>,
-    /// The Rehook call's answer, when a call was made.
+    /// The Rehook API's status for the mapped call, when one ran.
+    pub status: Option<u16>,
+    /// The Rehook call's answer, when the harness made the call itself (no front door).
     pub answer: Option<Got>,
+    /// Whether the outcome was decided by the harness, not the target: no front door and no
+    /// Rehook call. Such an outcome cannot fail, so it is not checked.
+    pub decided_locally: bool,
 }
 
 impl Played {
-    /// Expects an outcome and reason (`("dropped", Some("anonymous_only"))`).
+    /// Expects an outcome and reason (`("dropped", Some("anonymous_only"))`); an outcome the
+    /// harness decided itself is not checked (its transcript entry says so).
     pub fn expect(&self, label: &str, outcome: &str, reason: Option<&str>) -> Step<&Self> {
+        if self.decided_locally {
+            return Ok(self);
+        }
         ensure(
             self.outcome == outcome && self.reason.as_deref() == reason,
             || {
@@ -273,11 +291,23 @@ impl Played {
         Ok(self)
     }
 
-    /// The Rehook call's answer; a mismatch when the message made no call.
-    pub fn answer(&self, label: &str) -> Step<&Got> {
-        self.answer
-            .as_ref()
-            .ok_or_else(|| Mismatch(format!("segment message {label}: no Rehook call was made")))
+    /// Expects the Rehook API's status for the mapped call (from the delivery log, or the
+    /// answer the harness got).
+    pub fn status(&self, label: &str, expected: u16) -> Step<&Self> {
+        ensure(self.status == Some(expected), || {
+            format!(
+                "segment message {label}: expected the mapped call to get {expected}, got {}",
+                self.status
+                    .map_or_else(|| "no call".to_owned(), |s| s.to_string())
+            )
+        })?;
+        Ok(self)
+    }
+
+    /// The Rehook call's answer when the harness made the call itself (no front door): its
+    /// body can be checked too. Through a front door only the status is known.
+    pub fn answered(&self) -> Option<&Got> {
+        self.answer.as_ref()
     }
 }
 
@@ -294,6 +324,10 @@ pub struct Ctx<'t> {
     transcript: Vec<Entry>,
     /// Segment's `messageId`s seen in this scenario (one scenario is one Segment source).
     seen: HashSet<String>,
+    /// Whether Segment messages go through the target's front door.
+    front_door: bool,
+    /// How many messages were given a `messageId`.
+    given: usize,
 }
 
 impl<'t> Ctx<'t> {
@@ -313,6 +347,8 @@ impl<'t> Ctx<'t> {
             conversion: env.conversion_event.clone(),
             transcript: Vec::new(),
             seen: HashSet::new(),
+            front_door: env.no_front_door.is_none(),
+            given: 0,
         }
     }
 
@@ -465,19 +501,104 @@ impl<'t> Ctx<'t> {
             .cloned())
     }
 
+    /// Sends one Segment message. Through the target's front door when it has one: posted
+    /// alone to `POST /v1/batch` (given a `messageId` of the scenario's when it has none),
+    /// its outcome read from the delivery log entries after the log's length before the post.
+    /// Without one, played by the harness: ingestion and the default mapping here, the
+    /// mapped call to the target; an outcome decided without a call is marked and not checked.
+    pub async fn play(&mut self, message: Value) -> Step<Played> {
+        let (message, played) = if self.front_door {
+            self.deliver(message).await?
+        } else {
+            let played = self.play_locally(&message).await?;
+            (message, played)
+        };
+        self.transcript.push(Entry::Segment {
+            message,
+            outcome: played.outcome.clone(),
+            reason: played.reason.clone(),
+            note: played.decided_locally.then_some(PLAYED_BY_THE_HARNESS),
+        });
+        Ok(played)
+    }
+
+    /// Posts `message` alone to `POST /v1/batch` and reads its outcome from the delivery log:
+    /// the entries after the log's length before the post (`x-delivery-log-length`) whose
+    /// `message_id` is the message's. A message without a usable `messageId` is given one of
+    /// this scenario's (as Segment's libraries give every message one), so it is found.
+    async fn deliver(&mut self, mut message: Value) -> Step<(Value, Played)> {
+        if segment::id_text(message.get("messageId")).is_none()
+            && let Value::Object(object) = &mut message
+        {
+            self.given += 1;
+            let id = self.sid(&format!("msg{}", self.given));
+            object.insert("messageId".to_owned(), Value::String(id));
+        }
+        let id = segment::id_text(message.get("messageId")).unwrap_or_default();
+        let before = self
+            .send(Request::new("GET", Api::Admin, "/deliveries?limit=0"))
+            .await?;
+        before.status(200)?;
+        let cursor = before
+            .header_value("x-delivery-log-length")
+            .and_then(|v| v.parse::<usize>().ok())
+            .ok_or_else(|| {
+                Mismatch("GET /__admin/deliveries: no x-delivery-log-length".to_owned())
+            })?;
+        self.send(
+            Request::new("POST", Api::Segment, "/v1/batch").json(json!({"batch": [message]})),
+        )
+        .await?
+        .status(200)?
+        .field("/success", true)?;
+        let after = self
+            .send(Request::new(
+                "GET",
+                Api::Admin,
+                format!("/deliveries?after={cursor}"),
+            ))
+            .await?;
+        after.status(200)?;
+        let own: Vec<&Value> = after
+            .body()
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["message_id"] == id.as_str())
+            .collect();
+        let [entry] = own.as_slice() else {
+            return Err(Mismatch(format!(
+                "delivery log: expected one entry for messageId {id:?}, got {}: {}",
+                own.len(),
+                compact(&json!(own))
+            )));
+        };
+        let played = Played {
+            outcome: entry["outcome"].as_str().unwrap_or("").to_owned(),
+            reason: entry["reason"].as_str().map(str::to_owned),
+            status: entry["status"].as_u64().and_then(|s| u16::try_from(s).ok()),
+            answer: None,
+            decided_locally: false,
+        };
+        Ok((message, played))
+    }
+
     /// Plays one Segment message as Segment would (ingestion with this scenario's seen
     /// `messageId`s, then the Rehook destination's default mapping) and sends the mapped
-    /// Rehook call, as `rehook-harness replay` does.
-    pub async fn play(&mut self, message: Value) -> Step<Played> {
-        let mapped = match segment::ingest(&message, &mut self.seen) {
+    /// Rehook call, as `rehook-harness replay` does. Only the call's answer comes from the
+    /// target; an outcome decided without a call is marked as the harness's.
+    async fn play_locally(&mut self, message: &Value) -> Step<Played> {
+        let mapped = match segment::ingest(message, &mut self.seen) {
             Err(drop) => Err(drop.reason().to_owned()),
             Ok(accepted) => Ok(segment::map_default(&accepted)),
         };
-        let played = match mapped {
+        Ok(match mapped {
             Err(reason) => Played {
-                outcome: "dropped",
+                outcome: "dropped".to_owned(),
                 reason: Some(reason),
+                status: None,
                 answer: None,
+                decided_locally: true,
             },
             Ok(Mapped::Call(call)) => {
                 let got = match call.action {
@@ -487,27 +608,25 @@ impl<'t> Ctx<'t> {
                 // As `replay` reads answers.
                 let (outcome, reason) = crate::replay::classify(&got.answer());
                 Played {
-                    outcome: outcome.as_str(),
+                    outcome: outcome.as_str().to_owned(),
                     reason,
+                    status: Some(got.code()),
                     answer: Some(got),
+                    decided_locally: false,
                 }
             }
             Ok(mapped) => {
                 let (outcome, reason) = crate::replay::outcome_of(&mapped)
                     .unwrap_or((crate::replay::Outcome::Filtered, None));
                 Played {
-                    outcome: outcome.as_str(),
+                    outcome: outcome.as_str().to_owned(),
                     reason,
+                    status: None,
                     answer: None,
+                    decided_locally: true,
                 }
             }
-        };
-        self.transcript.push(Entry::Segment {
-            message,
-            outcome: played.outcome.to_owned(),
-            reason: played.reason.clone(),
-        });
-        Ok(played)
+        })
     }
 
     /// The failure text: the mismatch, then the calls that show it as `curl` lines.
@@ -535,15 +654,17 @@ impl<'t> Ctx<'t> {
                     message,
                     outcome,
                     reason,
+                    note,
                 } => {
                     let _ = writeln!(
                         text,
-                        "    # segment message {} -> {outcome}{}",
+                        "    # segment message {} -> {outcome}{}{}",
                         compact(message),
                         reason
                             .as_deref()
                             .map(|r| format!(" ({r})"))
-                            .unwrap_or_default()
+                            .unwrap_or_default(),
+                        note.map(|n| format!(" [{n}]")).unwrap_or_default()
                     );
                 }
             }

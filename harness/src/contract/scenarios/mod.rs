@@ -144,6 +144,10 @@ pub struct Env {
     pub conversion_event: String,
     /// Why the admin API cannot be used (`None` when `GET /__admin/health` answered).
     pub no_admin: Option<String>,
+    /// Why the Segment scenarios cannot go through the target's Segment front door (`None`
+    /// when `POST /v1/batch` took an empty batch with the write key and
+    /// `GET /__admin/deliveries` was readable); then the harness plays ingestion itself.
+    pub no_front_door: Option<String>,
 }
 
 /// The result of one scenario: its outcome and every call it made.
