@@ -13,7 +13,13 @@ else
 fi
 
 venv=python/.venv
-if [ -x "$venv/bin/python" ] && "$venv/bin/python" -m pip show segment-analytics-python 2>/dev/null | grep -qx 'Version: 2.4.0'; then
+# The version is read into a variable first: `pip show | grep -q` under pipefail fails when grep
+# stops reading early and pip then meets a closed pipe.
+installed=""
+if [ -x "$venv/bin/python" ]; then
+  installed=$("$venv/bin/python" -m pip show segment-analytics-python 2>/dev/null || true)
+fi
+if printf '%s\n' "$installed" | grep -qx 'Version: 2.4.0'; then
   echo "clients/python: segment-analytics-python 2.4.0 already installed"
 else
   python3 -m venv "$venv"
