@@ -291,6 +291,20 @@ enum Stopped {
 }
 
 impl Output {
+    /// Writes `doc` as pretty JSON; `false` (said on stderr) when it cannot be serialised.
+    fn json(&mut self, doc: &impl serde::Serialize) -> bool {
+        match serde_json::to_string_pretty(doc) {
+            Ok(text) => {
+                self.write(|w| writeln!(w, "{text}"));
+                true
+            }
+            Err(e) => {
+                say(format_args!("rehook-harness: cannot write the report: {e}"));
+                false
+            }
+        }
+    }
+
     /// Writes through a locked stdout with `write`, flushed, unless writing already stopped.
     /// A broken pipe stops the output quietly; another error is said on stderr and stops it.
     fn write(&mut self, write: impl FnOnce(&mut io::StdoutLock<'static>) -> io::Result<()>) {
@@ -398,12 +412,8 @@ async fn run_replay(args: ReplayArgs) -> Result<ExitCode, Unusable> {
     }
 
     if json {
-        match serde_json::to_string_pretty(&report) {
-            Ok(text) => out.write(|w| writeln!(w, "{text}")),
-            Err(e) => {
-                say(format_args!("rehook-harness: cannot write the report: {e}"));
-                return Ok(ExitCode::from(1));
-            }
+        if !out.json(&report) {
+            return Ok(ExitCode::from(1));
         }
     } else {
         out.write(|w| {
@@ -498,10 +508,7 @@ async fn run_check(args: CheckArgs) -> Result<ExitCode, Unusable> {
     drop(fake);
 
     if args.json {
-        match serde_json::to_string_pretty(&report.to_json()) {
-            Ok(text) => out.write(|w| writeln!(w, "{text}")),
-            Err(e) => say(format_args!("rehook-harness: cannot write the report: {e}")),
-        }
+        out.json(&report.to_json());
         say(format_args!("{}", report.summary()));
     } else {
         out.write(|w| writeln!(w, "\n{}", report.summary()));
@@ -579,12 +586,8 @@ async fn run_engage(
     let sent: usize = reports.iter().map(|r| r.messages.len()).sum();
     if json {
         let doc = serde_json::json!({"audience": run.name(), "key": run.key(), "syncs": reports});
-        match serde_json::to_string_pretty(&doc) {
-            Ok(text) => out.write(|w| writeln!(w, "{text}")),
-            Err(e) => {
-                say(format_args!("rehook-harness: cannot write the report: {e}"));
-                return Ok(ExitCode::from(1));
-            }
+        if !out.json(&doc) {
+            return Ok(ExitCode::from(1));
         }
     } else {
         out.write(|w| {

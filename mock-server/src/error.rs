@@ -11,9 +11,24 @@ use serde_json::{Value, json};
 
 use crate::request_id;
 
-/// Every error code the fake answers with, one per failure the contract names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ErrorCode {
+/// Declares [`ErrorCode`] and its [`ErrorCode::ALL`] from one list, so a new variant cannot be
+/// left out of what [`ErrorCode::parse`] reads.
+macro_rules! error_codes {
+    ($($(#[doc = $doc:expr])* $name:ident,)*) => {
+        /// Every error code the fake answers with, one per failure the contract names.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $($(#[doc = $doc])* $name,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, in declaration order: what [`ErrorCode::parse`] reads.
+            pub const ALL: &[ErrorCode] = &[$(ErrorCode::$name),*];
+        }
+    };
+}
+
+error_codes! {
     /// No route for this path.
     NotFound,
     /// A known path with a method it does not serve.
@@ -83,47 +98,6 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    /// Every code, in declaration order: what [`ErrorCode::parse`] reads. A new variant
-    /// goes here too.
-    pub const ALL: [ErrorCode; 33] = {
-        use ErrorCode::*;
-        [
-            NotFound,
-            MethodNotAllowed,
-            Unauthorized,
-            UnsupportedMediaType,
-            UnsupportedEncoding,
-            PayloadTooLarge,
-            InvalidJson,
-            InvalidBody,
-            SourceIdRequired,
-            InvalidSourceId,
-            InvalidMetadata,
-            InvalidReferralCode,
-            EventNameRequired,
-            InvalidEventName,
-            ReferralCodeTaken,
-            ReferralCodeRequired,
-            ReferralCodeUnknown,
-            SelfReferral,
-            CustomerNotFound,
-            ReferralCodeNotFound,
-            AppNotFound,
-            InvalidConfig,
-            InvalidState,
-            InvalidQuery,
-            InvalidMappings,
-            BadRequest,
-            RequestTimeout,
-            Internal,
-            WriteKeyRequired,
-            MessageTooLarge,
-            RequestTooLarge,
-            TooManyMessages,
-            InjectedFault,
-        ]
-    };
-
     /// The code an error body or the drop log names (exactly as [`ErrorCode::as_str`]
     /// spells it), if there is one.
     ///
@@ -134,7 +108,7 @@ impl ErrorCode {
     /// assert_eq!(ErrorCode::parse("self_referral"), None);
     /// ```
     pub fn parse(text: &str) -> Option<ErrorCode> {
-        Self::ALL.into_iter().find(|code| code.as_str() == text)
+        Self::ALL.iter().copied().find(|code| code.as_str() == text)
     }
 
     /// The HTTP status this code is answered with.
@@ -314,7 +288,7 @@ mod tests {
 
     #[test]
     fn every_code_is_listed_once_and_parses_back_from_its_name() {
-        for (place, code) in ErrorCode::ALL.into_iter().enumerate() {
+        for (place, code) in ErrorCode::ALL.iter().copied().enumerate() {
             assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
             assert_eq!(
                 ErrorCode::ALL[..place].iter().position(|c| *c == code),

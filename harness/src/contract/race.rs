@@ -324,15 +324,7 @@ impl Race<'_> {
         tasks: usize,
         codes: usize,
     ) -> Result<(), RaceFailure> {
-        let bodies: Vec<Value> = (0..tasks)
-            .map(|i| {
-                json!({
-                    "source_id": format!("{prefix}-new{i}"),
-                    "referral_code": format!("{prefix}-N{}", i % codes),
-                    "metadata": { format!("t{i}"): i },
-                })
-            })
-            .collect();
+        let bodies = claim_bodies(prefix, "new", "N", tasks, codes);
         self.report.claims += tasks;
         let answers = self.upsert_all(&bodies).await?;
         let race = "new customers claiming one code";
@@ -394,15 +386,7 @@ impl Race<'_> {
                 }
             }
         }
-        let bodies: Vec<Value> = (0..tasks)
-            .map(|i| {
-                json!({
-                    "source_id": format!("{prefix}-old{i}"),
-                    "referral_code": format!("{prefix}-E{}", i % codes),
-                    "metadata": { format!("t{i}"): i },
-                })
-            })
-            .collect();
+        let bodies = claim_bodies(prefix, "old", "E", tasks, codes);
         self.report.claims += tasks;
         let answers = self.upsert_all(&bodies).await?;
         self.one_winner_per_code(race, &bodies, &answers, 200)
@@ -683,4 +667,19 @@ impl Race<'_> {
         }
         Ok(())
     }
+}
+
+/// The bodies of `tasks` concurrent claims: customer `{prefix}-{who}{i}` claims code
+/// `{prefix}-{code}{i % codes}` and sends a metadata key of its own (`t{i}`), so a lost update
+/// shows as a missing key.
+fn claim_bodies(prefix: &str, who: &str, code: &str, tasks: usize, codes: usize) -> Vec<Value> {
+    (0..tasks)
+        .map(|i| {
+            json!({
+                "source_id": format!("{prefix}-{who}{i}"),
+                "referral_code": format!("{prefix}-{code}{}", i % codes),
+                "metadata": { format!("t{i}"): i },
+            })
+        })
+        .collect()
 }
